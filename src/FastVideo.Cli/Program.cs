@@ -1,0 +1,1 @@
+return FastVideo.Cli.CliApp.Run(args);

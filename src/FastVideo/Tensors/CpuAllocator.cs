@@ -1,0 +1,124 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace FastVideo.Tensors;
+
+/// <summary>
+/// Pooled, 64-byte-aligned host allocator. Requests are rounded up to a size class (powers of two split
+/// into four steps, so waste is at most 25%) and freed buffers are kept per class for reuse until
+/// <see cref="ReleaseCache"/>. Thread-safe.
+/// </summary>
+public sealed unsafe class CpuAllocator : IAllocator
+{
+    public const int Alignment = 64;
+
+    /// <summary>The process-wide CPU allocator the CPU backend uses by default.</summary>
+    public static CpuAllocator Shared { get; } = new();
+
+    private readonly Dictionary<long, Stack<nint>> _cache = new();
+    private readonly object _gate = new();
+    private long _current, _peak, _cached, _allocs, _hits;
+
+    /// <summary>Buffers above this size are not cached (returned to the OS at once).</summary>
+    public long MaxCachedBlock { get; init; } = 1L << 32;
+
+    public Device Device => Device.Cpu;
+
+    public static long SizeClass(long bytes)
+    {
+        if (bytes <= 256) return 256;
+        int log = 63 - BitOperations.LeadingZeroCount((ulong)(bytes - 1)); // floor(log2(bytes-1))
+        long pow = 1L << log;                 // pow < bytes <= 2*pow
+        long step = pow / 4;
+        return (bytes + step - 1) / step * step;
+    }
+
+    public nint Allocate(long bytes, out long capacity)
+    {
+        if (bytes < 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "negative size");
+        capacity = SizeClass(Math.Max(bytes, 1));
+        lock (_gate)
+        {
+            _allocs++;
+            if (_cache.TryGetValue(capacity, out var stack) && stack.Count > 0)
+            {
+                _hits++;
+                _cached -= capacity;
+                Account(capacity);
+                return stack.Pop();
+            }
+        }
+        void* p;
+        try
+        {
+            p = NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
+        }
+        catch (OutOfMemoryException)
+        {
+            p = null;
+        }
+        if (p == null)
+        {
+            ReleaseCache();
+            try { p = NativeMemory.AlignedAlloc((nuint)capacity, Alignment); } catch (OutOfMemoryException) { p = null; }
+            if (p == null)
+            {
+                var s = Stats;
+                throw new OutOfDeviceMemoryException(
+                    $"cpu: cannot allocate {bytes:N0} bytes (current {s.CurrentBytes:N0}, peak {s.PeakBytes:N0} bytes)");
+            }
+        }
+        lock (_gate) Account(capacity);
+        return (nint)p;
+    }
+
+    private void Account(long capacity)
+    {
+        _current += capacity;
+        if (_current > _peak) _peak = _current;
+    }
+
+    public void Free(nint pointer, long capacity)
+    {
+        if (pointer == 0) return;
+        lock (_gate)
+        {
+            _current -= capacity;
+            if (capacity <= MaxCachedBlock)
+            {
+                if (!_cache.TryGetValue(capacity, out var stack)) _cache[capacity] = stack = new Stack<nint>();
+                stack.Push(pointer);
+                _cached += capacity;
+                return;
+            }
+        }
+        NativeMemory.AlignedFree((void*)pointer);
+    }
+
+    public AllocatorStats Stats
+    {
+        get { lock (_gate) return new AllocatorStats(_current, _peak, _cached, _allocs, _hits); }
+    }
+
+    public void ReleaseCache()
+    {
+        lock (_gate)
+        {
+            foreach (var stack in _cache.Values)
+                while (stack.Count > 0) NativeMemory.AlignedFree((void*)stack.Pop());
+            _cache.Clear();
+            _cached = 0;
+        }
+    }
+
+    public void ResetPeak()
+    {
+        lock (_gate) _peak = _current;
+    }
+
+    public void CopyToHost(nint source, Span<byte> destination) =>
+        new ReadOnlySpan<byte>((void*)source, destination.Length).CopyTo(destination);
+
+    public void CopyFromHost(ReadOnlySpan<byte> source, nint destination) =>
+        source.CopyTo(new Span<byte>((void*)destination, source.Length));
+}
