@@ -19,7 +19,7 @@ public sealed record SafetensorsEntry(string Name, DType DType, int[] Shape, lon
 /// shapes, numel × element size = byte range, ranges inside the data section and not overlapping, no
 /// duplicate names. Tensor bytes are read from the mapping on demand.
 /// </summary>
-public sealed unsafe class SafetensorsFile : IDisposable
+public sealed unsafe class SafetensorsFile : ITensorSource
 {
     /// <summary>Upper bound on the JSON header (the reference implementation uses 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
@@ -185,6 +185,10 @@ public sealed unsafe class SafetensorsFile : IDisposable
             throw new SafetensorsException(path, name, $"shape [{ShapeUtil.Format(shape)}] × {dtype} needs {numel * dtype.Size():N0} bytes but data_offsets span {end - begin:N0}");
         return new SafetensorsEntry(name, dtype, shape, begin, end);
     }
+
+    public string Description => FilePath;
+
+    public SafetensorsEntry Entry(string name) => this[name];
 
     public bool Contains(string name) => _entries.ContainsKey(name);
 
