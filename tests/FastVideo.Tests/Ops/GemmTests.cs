@@ -120,3 +120,27 @@ public class GemmTests
         Numerics.AssertRelL2(C, Reference(false, false, M, N, K, 1f, A, K, B, N, 0f, C, N), 1e-5, "Sgemm");
     }
 }
+
+/// <summary>The vectorised f16 → f32 conversion used while packing F16 weights, for every one of the 65536 inputs.</summary>
+public class GemmConversionTests
+{
+    [Test]
+    public unsafe void F16ToF32IsExactForAllValues()
+    {
+        Assume.That(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, "needs AVX-512");
+        var bits = new ushort[65536];
+        for (int i = 0; i < bits.Length; i++) bits[i] = (ushort)i;
+        var got = new float[16];
+        fixed (ushort* p = bits)
+            for (int i = 0; i < bits.Length; i += 16)
+            {
+                System.Runtime.Intrinsics.Vector512.Store(F16Load.Load((byte*)(p + i)), (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref got[0]));
+                for (int j = 0; j < 16; j++)
+                {
+                    float want = (float)BitConverter.UInt16BitsToHalf(bits[i + j]);
+                    if (float.IsNaN(want)) Assert.That(float.IsNaN(got[j]), $"0x{bits[i + j]:X4} should be NaN, got {got[j]}");
+                    else Assert.That(BitConverter.SingleToUInt32Bits(got[j]), Is.EqualTo(BitConverter.SingleToUInt32Bits(want)), $"0x{bits[i + j]:X4}");
+                }
+            }
+    }
+}

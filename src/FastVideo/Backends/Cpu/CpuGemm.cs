@@ -19,11 +19,13 @@ internal enum GemmBType : byte { F32, BF16, F16 }
 internal static unsafe class CpuGemm
 {
     /// <summary>Depth of one packed slice: a B micro-panel (KC×NR floats, 32 KiB with NR = 32) stays in L1.</summary>
-    internal const int KC = 256;
+    internal static readonly int KC = Tune("KC", 256);
     /// <summary>Rows of A packed at once, a multiple of MR: MC×KC floats (~336 KiB) stay in L2.</summary>
-    internal static readonly int MC = GemmKernels.MR * 24;
+    internal static readonly int MC = GemmKernels.MR * Tune("MCT", 24);
     /// <summary>Columns of B packed at once, a multiple of NR: KC×NC floats (2 MiB).</summary>
-    internal static readonly int NC = GemmKernels.NR * 64;
+    internal static readonly int NC = GemmKernels.NR * Tune("NCT", 64);
+    static readonly bool SkipA = Tune("SKIPA", 0) == 1, SkipB = Tune("SKIPB", 0) == 1;
+    private static int Tune(string n, int d) => int.TryParse(Environment.GetEnvironmentVariable("GEMM_" + n), out int v) ? v : d; // TEMP tuning
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     internal const long ParallelMinMacs = 1L << 18;
 
@@ -105,14 +107,14 @@ internal static unsafe class CpuGemm
             for (int pc = 0; pc < K; pc += KC)
             {
                 int kc = Math.Min(KC, K - pc);
-                GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
+                if (!(SkipB && pc > 0)) GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
                 // The first K slice applies beta and the bias; later slices accumulate onto it.
                 bool first = pc == 0;
                 float beta = first ? job.Beta : 1f;
                 for (int ic = i0; ic < i1; ic += MC)
                 {
                     int mc = Math.Min(MC, i1 - ic);
-                    GemmPack.PackA(job.TransA, job.A, job.Lda, ic, mc, pc, kc, mr, packA);
+                    if (!(SkipA && pc > 0)) GemmPack.PackA(job.TransA, job.A, job.Lda, ic, mc, pc, kc, mr, packA);
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int n = Math.Min(nr, nc - jr);
@@ -158,8 +160,8 @@ internal static unsafe class CpuGemm
         [ThreadStatic] private static float* t_a;
         [ThreadStatic] private static float* t_b;
 
-        public static float* A => t_a != null ? t_a : t_a = Alloc((long)MC * KC);
-        public static float* B => t_b != null ? t_b : t_b = Alloc((long)KC * NC);
+        public static float* A => t_a != null ? t_a : t_a = Alloc((long)MC * KC + GemmPack.SlackFloats);
+        public static float* B => t_b != null ? t_b : t_b = Alloc((long)KC * NC + GemmPack.SlackFloats);
 
         private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
     }
