@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -96,6 +97,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>C = beta·C + bias (the product vanishes when K = 0 or alpha = 0); beta = 0 does not read C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleOnly(int M, int N, float beta, float* C, int ldc, float* bias)
     {
         for (int i = 0; i < M; i++)
@@ -107,6 +109,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>Rows [i0, i1) × columns [j0, j1) of C, on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(in Job job, int i0, int i1, int j0, int j1)
     {
         int mr = GemmKernels.MR, nr = GemmKernels.NR, K = job.K;
@@ -155,6 +158,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>The valid m×n corner of a scratch tile into C: C = alpha·tile + beta·C + bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdge(float* tile, int ldt, float* c, long ldc, int m, int n, float alpha, float beta, float* bias)
     {
         for (int i = 0; i < m; i++)

@@ -20,6 +20,7 @@ internal static unsafe class GemmPack
     /// Packs rows [i0, i0+mc) and depth [k0, k0+kc) of op(A). A is row-major M×K (lda) or, when
     /// <paramref name="transA"/>, K×M (lda).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(bool transA, float* A, int lda, int i0, int mc, int k0, int kc, int mr, float* dst)
     {
         for (int p = 0; p < mc; p += mr)
@@ -44,7 +45,10 @@ internal static unsafe class GemmPack
                 int k = 0;
                 // Rows are contiguous in k: transpose 16 k × up to 16 rows at a time in registers (one column of
                 // 16 lanes per k step, overlapping stores: the buffer has SlackFloats past its end).
-                if (Vector512.IsHardwareAccelerated && mr <= 16)
+                if (Vector512.IsHardwareAccelerated && mr == 14)
+                    for (; k + 16 <= kc; k += 16)
+                        GemmTranspose.Transpose16To14<F32Load>((byte*)(src + k), (long)lda * 4, rows, panel + (long)k * mr);
+                else if (Vector512.IsHardwareAccelerated && mr <= 16)
                     for (; k + 16 <= kc; k += 16)
                         GemmTranspose.Transpose16<F32Load>((byte*)(src + k), (long)lda * 4, rows, panel + (long)k * mr, mr);
                 for (; k < kc; k++)
@@ -62,6 +66,7 @@ internal static unsafe class GemmPack
     /// Packs columns [j0, j0+nc) and depth [k0, k0+kc) of op(B), converting <paramref name="bType"/> to F32.
     /// B is row-major K×N (ldb) or, when <paramref name="transB"/>, N×K (ldb), as a Linear weight [out, in].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(bool transB, void* B, GemmBType bType, int ldb, int j0, int nc, int k0, int kc, int nr, float* dst)
     {
         for (int p = 0; p < nc; p += nr)
@@ -105,6 +110,7 @@ internal static unsafe class GemmPack
     }
 
     /// <summary>One panel of a transposed B (rows j0..j0+cols of B, each contiguous in k) with AVX-512.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBTransposed<T>(void* B, int ldb, int j0, int cols, int k0, int kc, int nr, float* panel) where T : IRowLoad
     {
         int size = T.Size;

@@ -78,6 +78,7 @@ internal static unsafe class GemmSmallM
     }
 
     /// <summary>B is N×K (a Linear weight): C[i, j] = dot(A row i, B row j), every row of A against one B row at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dots<T>(in Job job, int j0, int j1) where T : IRowLoad
     {
         int M = job.M, K = job.K, size = T.Size;
@@ -109,6 +110,7 @@ internal static unsafe class GemmSmallM
     }
 
     /// <summary>B is K×N: C row i = Σₖ A[i, k]·B row k, 64 columns at a time (16 accumulators for 4 rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Axpys<T>(in Job job, int j0, int j1) where T : IRowLoad
     {
         int M = job.M, K = job.K, size = T.Size;

@@ -67,7 +67,21 @@ internal static unsafe class GemmTranspose
     /// column's 16 - dstStride extra lanes past dst + 15·dstStride + dstStride (the caller's slack).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Transpose16<T>(byte* src, long srcStrideBytes, int rows, float* dst, long dstStride) where T : IRowLoad
+    public static void Transpose16<T>(byte* src, long srcStrideBytes, int rows, float* dst, long dstStride) where T : IRowLoad =>
+        Transpose<T>(src, srcStrideBytes, rows, dst, dstStride, packed14: false);
+
+    /// <summary>
+    /// As <see cref="Transpose16{T}"/> for at most 14 rows, writing the first 14 lanes of each column back to back:
+    /// 16 columns × 14 = 224 floats at <paramref name="dst"/> as 14 full-vector stores (64-byte aligned when dst
+    /// is), instead of 16 overlapping stores that mostly straddle two cache lines.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose16To14<T>(byte* src, long srcStrideBytes, int rows, float* dst) where T : IRowLoad =>
+        Transpose<T>(src, srcStrideBytes, rows, dst, 14, packed14: true);
+
+    // Too large to inline; one call per 256 elements costs nothing, but it must not start in tier 0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose<T>(byte* src, long srcStrideBytes, int rows, float* dst, long dstStride, bool packed14) where T : IRowLoad
     {
         var r0 = Row<T>(src, srcStrideBytes, rows, 0); var r1 = Row<T>(src, srcStrideBytes, rows, 1);
         var r2 = Row<T>(src, srcStrideBytes, rows, 2); var r3 = Row<T>(src, srcStrideBytes, rows, 3);
@@ -100,6 +114,25 @@ internal static unsafe class GemmTranspose
         var c2 = Columns(u2, u6, u10, u14, out var c10, out var c6, out var c14);
         var c3 = Columns(u3, u7, u11, u15, out var c11, out var c7, out var c15);
 
+        if (packed14)
+        {
+            // Output vector v holds floats 16v..16v+15 of the run, i.e. parts of columns ⌊16v/14⌋ and the next.
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c0, Pack14[0], c1), dst);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c1, Pack14[1], c2), dst + 16);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c2, Pack14[2], c3), dst + 32);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c3, Pack14[3], c4), dst + 48);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c4, Pack14[4], c5), dst + 64);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c5, Pack14[5], c6), dst + 80);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c6, Pack14[6], c7), dst + 96);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c8, Pack14[0], c9), dst + 112);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c9, Pack14[1], c10), dst + 128);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c10, Pack14[2], c11), dst + 144);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c11, Pack14[3], c12), dst + 160);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c12, Pack14[4], c13), dst + 176);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c13, Pack14[5], c14), dst + 192);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(c14, Pack14[6], c15), dst + 208);
+            return;
+        }
         Vector512.Store(c0, dst); Vector512.Store(c1, dst + dstStride);
         Vector512.Store(c2, dst + 2 * dstStride); Vector512.Store(c3, dst + 3 * dstStride);
         Vector512.Store(c4, dst + 4 * dstStride); Vector512.Store(c5, dst + 5 * dstStride);
@@ -108,6 +141,30 @@ internal static unsafe class GemmTranspose
         Vector512.Store(c10, dst + 10 * dstStride); Vector512.Store(c11, dst + 11 * dstStride);
         Vector512.Store(c12, dst + 12 * dstStride); Vector512.Store(c13, dst + 13 * dstStride);
         Vector512.Store(c14, dst + 14 * dstStride); Vector512.Store(c15, dst + 15 * dstStride);
+    }
+
+    /// <summary>
+    /// vpermt2ps indices for output vector v = 0..6 of 8 columns × 14 rows: lane l is float g = 16v + l of the
+    /// run, row g mod 14 of column ⌊g/14⌋; that column is the first source (column ⌊16v/14⌋, index r) or the
+    /// next one (second source, index 16 + r).
+    /// </summary>
+    private static readonly Vector512<int>[] Pack14 = BuildPack14();
+
+    private static Vector512<int>[] BuildPack14()
+    {
+        var r = new Vector512<int>[7];
+        var lanes = new int[16];
+        for (int v = 0; v < 7; v++)
+        {
+            int first = 16 * v / 14;
+            for (int l = 0; l < 16; l++)
+            {
+                int g = 16 * v + l;
+                lanes[l] = (g / 14 == first ? 0 : 16) + g % 14;
+            }
+            r[v] = Vector512.Create(lanes);
+        }
+        return r;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
