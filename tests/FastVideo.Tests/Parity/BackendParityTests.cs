@@ -24,8 +24,15 @@ public class BackendParityTests
 
     public static IEnumerable<TestCaseData> Cpu() => Rows("cpu");
 
+    /// <summary>Single-threaded CPU on a guarded allocator: also catches stray writes and leaked buffers.</summary>
     [TestCaseSource(nameof(Cpu))]
-    public void CpuSingleThreadVsCpu(ParityCase c) => Check(() => new CpuBackend { Threads = 1 }, c);
+    public void CpuSingleThreadVsCpu(ParityCase c)
+    {
+        var guarded = new GuardedAllocator();
+        Check(() => new CpuBackend(guarded) { Threads = 1 }, c);
+        Assert.That(guarded.TakeViolations(), Is.Empty, "guard zones around the candidate's buffers");
+        Assert.That(guarded.LiveBuffers, Is.Zero, "buffers still allocated after the op's tensors were disposed");
+    }
 
     /// <summary>Runs one row and maps its status onto NUnit: unsupported → Ignore, not implemented → Inconclusive.</summary>
     public static void Check(Func<IBackend> candidate, ParityCase c)
@@ -39,6 +46,25 @@ public class BackendParityTests
             case ParityStatus.NotImplemented: Assert.Inconclusive(r.Message); break;
             case ParityStatus.Failed: Assert.Fail($"{c.Name}: {r.Message}"); break;
         }
+    }
+
+    [Test]
+    public unsafe void GuardedAllocatorCatchesStrayWrites()
+    {
+        var g = new GuardedAllocator();
+        nint p = g.Allocate(10, out long cap);
+        ((byte*)p)[9] = 1;          // last byte: fine
+        g.Free(p, cap);
+        Assert.That(g.TakeViolations(), Is.Empty);
+        p = g.Allocate(10, out cap);
+        ((byte*)p)[10] = 1;         // one past the end
+        g.Free(p, cap);
+        Assert.That(g.TakeViolations(), Has.Count.EqualTo(1).And.Some.Contains("after"));
+        p = g.Allocate(64, out cap);
+        ((byte*)p)[-1] = 1;         // one before the start
+        g.Free(p, cap);
+        Assert.That(g.TakeViolations(), Has.Some.Contains("before"));
+        Assert.That((long)p % 64, Is.Zero, "64-byte alignment kept");
     }
 
     [Test]
