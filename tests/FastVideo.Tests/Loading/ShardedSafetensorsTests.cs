@@ -131,7 +131,7 @@ public class ShardedSafetensorsTests
         yield return new("map sends a name to the wrong shard", d => WriteIndex(Idx(d), [("a", S2), ("b", S1), ("c", S2)]), "a", "does not contain it");
         yield return new("duplicate key in weight_map", d => WriteIndex(Idx(d), [("a", S1), ("b", S1), ("c", S2), ("a", S2)]), "a", "appears twice in weight_map");
         yield return new("missing shard file", d => File.Delete(Path.Combine(d, S2)), null, $"shard '{S2}' (1 tensor(s), e.g. 'c') not found");
-        yield return new("malformed shard", d => File.WriteAllBytes(Path.Combine(d, S2), RawSafetensors.Build("{\"c\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4)), "c", $"shard '{S2}' is invalid");
+        yield return new("malformed shard", d => File.WriteAllBytes(Path.Combine(d, S2), SafetensorsBytes.Build("{\"c\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4)), "c", $"shard '{S2}' is invalid");
         yield return new("shard outside the folder", d => WriteIndex(Idx(d), [("a", "../" + S1), ("b", S1), ("c", S2)]), "a", "points outside");
         yield return new("absolute shard path", d => WriteIndex(Idx(d), [("a", Path.Combine(d, S1)), ("b", S1), ("c", S2)]), "a", "points outside");
         yield return new("pickle shard", d => WriteIndex(Idx(d), [("a", "pytorch_model-00001-of-00002.bin")]), "a", ".bin shards are not supported");
