@@ -126,6 +126,9 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
             throw new SchedulerConfigException(source, "timestep_spacing", $"must be \"linspace\", \"leading\" or \"trailing\", got \"{TimestepSpacing}\"");
         if (BetaSchedule is not ("linear" or "scaled_linear" or "squaredcos_cap_v2") && !HasTrainedBetas)
             throw new SchedulerConfigException(source, "beta_schedule", $"\"{BetaSchedule}\" is not a diffusers beta schedule");
+        if (!LowerOrderFinal && SolverOrder >= 2)
+            Unsupported(source, "lower_order_final", "false",
+                $"with solver_order {SolverOrder} and a final sigma of 0 the last predictor divides by r = 0 (diffusers returns inf/NaN there)");
         foreach (int i in DisableCorrector)
             if (i < 0) throw new SchedulerConfigException(source, "disable_corrector", $"step indices must be non-negative, got {i}");
     }
