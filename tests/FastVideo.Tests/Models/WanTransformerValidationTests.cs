@@ -11,8 +11,12 @@ namespace FastVideo.Tests.Models;
 /// <summary>Wrong inputs and wrong checkpoints raise specific exceptions; BF16 checkpoints keep BF16 Linear weights.</summary>
 public class WanTransformerValidationTests
 {
-    private static Tensor Zeros(DType dtype, params int[] shape) => Tensor.FromHost<float>(Backend.Allocator, new float[shape.Aggregate(1, (a, b) => a * b)], shape) is var t && dtype == DType.F32
-        ? t : Backend.Cast(t, dtype);
+    /// <summary>A zero tensor of any dtype (inside the caller's TensorScope).</summary>
+    private static Tensor Zeros(DType dtype, params int[] shape)
+    {
+        var t = Tensor.FromHost<float>(Backend.Allocator, new float[shape.Aggregate(1, (a, b) => a * b)], shape);
+        return dtype == DType.F32 ? t : Backend.Cast(t, dtype);
+    }
 
     [Test]
     public void T2VRejectsWrongInputs()

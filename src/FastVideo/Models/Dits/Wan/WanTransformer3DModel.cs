@@ -127,8 +127,9 @@ public sealed class WanTransformer3DModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(timestep);
         ArgumentNullException.ThrowIfNull(hiddenStates);
-        if (timestep.Rank != 1 || timestep.Size(0) != hiddenStates.Size(0))
-            throw new ShapeMismatchException($"{nameof(WanTransformer3DModel)}.Forward: timestep must be [B] = [{hiddenStates.Size(0)}], got [{ShapeUtil.Format(timestep.ShapeSpan)}]");
+        int batch = hiddenStates.Rank > 0 ? hiddenStates.Size(0) : 0;
+        if (timestep.Rank != 1 || timestep.Size(0) != batch)
+            throw new ShapeMismatchException($"{nameof(WanTransformer3DModel)}.Forward: timestep must be [B] = [{batch}] (one per sample; per-token timesteps are not supported), got [{ShapeUtil.Format(timestep.ShapeSpan)}]");
         if (timestep.DType == DType.Bool || timestep.DType == DType.U8)
             throw new ArgumentException($"{nameof(WanTransformer3DModel)}.Forward: timestep must be a float or integer tensor, got {timestep.DType}", nameof(timestep));
         return Forward(hiddenStates, timestep.ToFloatArray(), encoderHiddenStates, encoderHiddenStatesImage, inspect);
