@@ -122,3 +122,37 @@ public class WanTransformerGoldenTests
         return scope.Keep(model.Forward(hs, t, ctx, img, inspect));
     }
 }
+
+/// <summary>The transformer as the pipeline golden calls it: loaded from the pipeline folder, every denoising step.</summary>
+public class WanTransformerPipelineGoldenTests
+{
+    /// <summary>
+    /// noise_pred_cond/uncond[i] = transformer(latents before step i, t_i, prompt/negative embeds) for the 6 steps of
+    /// the FlowMatch pipeline golden (latents before step 0 = latents_initial, before step i = latents_after_step[i−1]).
+    /// </summary>
+    [Test]
+    public void EveryStepOfThePipelineGolden()
+    {
+        var folder = FastVideo.Loading.DiffusersFolder.Open(Golden.Path_("wan_pipeline_t2v", "pipeline"));
+        using var model = WanTransformer3DModel.FromComponent(Backend, folder.Components.Single(c => c.Name == "transformer"));
+        using var f = Case("wan_pipeline_t2v", "flowmatch_shift3");
+        var timesteps = f.Read<float>("timesteps");
+        var latentShape = f.Entry("latents_initial").Shape;
+        int n = latentShape.Aggregate(1, (a, b) => a * b);
+        var after = f.Read<float>("latents_after_step");
+        var cond = f.Read<float>("noise_pred_cond");
+        var uncond = f.Read<float>("noise_pred_uncond");
+        using var scope = TensorScope.Begin();
+        var prompt = Load(f, "prompt_embeds");
+        var negative = Load(f, "negative_prompt_embeds");
+        for (int i = 0; i < timesteps.Length; i++)
+        {
+            var latents = i == 0 ? f.Read<float>("latents_initial") : after.AsSpan((i - 1) * n, n).ToArray();
+            var x = Tensor.FromHost<float>(Backend.Allocator, latents, latentShape);
+            using var yc = model.Forward(x, new[] { timesteps[i] }, prompt);
+            using var yu = model.Forward(x, new[] { timesteps[i] }, negative);
+            Numerics.AssertClose(yc.ToArray<float>(), cond.AsSpan(i * n, n), Atol, Rtol, $"noise_pred_cond step {i} (t = {timesteps[i]})");
+            Numerics.AssertClose(yu.ToArray<float>(), uncond.AsSpan(i * n, n), Atol, Rtol, $"noise_pred_uncond step {i} (t = {timesteps[i]})");
+        }
+    }
+}

@@ -65,7 +65,7 @@ public class WanTransformerValidationTests
     {
         var dir = ModelDir("wan_transformer_t2v");
         var config = WanTransformerConfig.FromFile(Path.Combine(dir, "config.json"));
-        using var file = SafetensorsFile.Open(Path.Combine(dir, WanTransformer3DModel.WeightsFileName));
+        using var file = SafetensorsFile.Open(Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
 
         var missing = MemoryTensorSource.CopyOf(file);
         missing.Remove("blocks.1.attn2.to_v.bias");
@@ -97,7 +97,7 @@ public class WanTransformerValidationTests
     {
         var dir = ModelDir("wan_transformer_i2v");
         var config = WanTransformerConfig.FromFile(Path.Combine(dir, "config.json"));
-        using var file = SafetensorsFile.Open(Path.Combine(dir, WanTransformer3DModel.WeightsFileName));
+        using var file = SafetensorsFile.Open(Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
         var src = MemoryTensorSource.CopyOf(file);
         src.Put("blocks.0.attn2.norm_added_q.weight", DType.F32, new[] { 64 }, new byte[64 * 4]);
         using var model = WanTransformer3DModel.Load(Backend, config, src);
@@ -139,7 +139,7 @@ public class WanTransformerValidationTests
     {
         var dir = ModelDir("wan_transformer_t2v");
         var config = WanTransformerConfig.FromFile(Path.Combine(dir, "config.json"));
-        using var file = SafetensorsFile.Open(Path.Combine(dir, WanTransformer3DModel.WeightsFileName));
+        using var file = SafetensorsFile.Open(Path.Combine(dir, "diffusion_pytorch_model.safetensors"));
         var src = MemoryTensorSource.CopyOf(file);
         src.ConvertToBf16(_ => true);
         using var model = WanTransformer3DModel.Load(Backend, config, src);

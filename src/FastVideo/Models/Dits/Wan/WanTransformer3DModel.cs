@@ -22,9 +22,6 @@ namespace FastVideo.Models.Dits.Wan;
 /// </summary>
 public sealed class WanTransformer3DModel : IDisposable
 {
-    /// <summary>The weights file name of a single-file diffusers transformer folder.</summary>
-    public const string WeightsFileName = "diffusion_pytorch_model.safetensors";
-
     private static readonly int[] s_unpatchify = { 0, 7, 1, 4, 2, 5, 3, 6 };
     private static readonly int[] s_channelsLast = { 0, 2, 1 };
 
@@ -60,16 +57,25 @@ public sealed class WanTransformer3DModel : IDisposable
     }
 
     /// <summary>
-    /// Reads <c>config.json</c> and <see cref="WeightsFileName"/> from a diffusers transformer folder (single file).
+    /// Reads <c>config.json</c> and the weights (single file or shard index, <see cref="TensorSources.OpenFolder"/>)
+    /// of a diffusers transformer folder.
     /// </summary>
     public static WanTransformer3DModel FromFolder(IBackend backend, string folder, IAttentionBackend? attention = null)
     {
         var config = WanTransformerConfig.FromFile(Path.Combine(folder, "config.json"));
-        var weights = Path.Combine(folder, WeightsFileName);
-        if (!File.Exists(weights))
-            throw new FileNotFoundException($"{folder}: no {WeightsFileName} (sharded checkpoints need a sharded ITensorSource passed to Load)", weights);
-        using var file = SafetensorsFile.Open(weights);
-        return Load(backend, config, file, attention);
+        using var weights = TensorSources.OpenFolder(folder);
+        return Load(backend, config, weights, attention);
+    }
+
+    /// <summary>The <c>transformer</c> component of a diffusers pipeline folder (its class must be WanTransformer3DModel).</summary>
+    public static WanTransformer3DModel FromComponent(IBackend backend, ComponentFolder component, IAttentionBackend? attention = null)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        if (component.ClassName != "WanTransformer3DModel")
+            throw new InvalidDataException($"{component}: expected a WanTransformer3DModel component, got {component.ClassName}");
+        var config = WanTransformerConfig.FromJson(component.Config.Root, component.ConfigPath);
+        using var weights = component.OpenWeights();
+        return Load(backend, config, weights, attention);
     }
 
     /// <summary>

@@ -51,7 +51,12 @@ public sealed record WanTransformerConfig
     public static WanTransformerConfig FromJson(string json, string source = "config.json")
     {
         using var doc = JsonDocument.Parse(json);
-        var root = doc.RootElement;
+        return FromJson(doc.RootElement, source);
+    }
+
+    /// <summary>From an already parsed config object (e.g. <see cref="Loading.ConfigFile.Root"/>).</summary>
+    public static WanTransformerConfig FromJson(JsonElement root, string source)
+    {
         if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: expected a JSON object");
         if (root.TryGetProperty("_class_name", out var cls) && cls.ValueKind == JsonValueKind.String && cls.GetString() != "WanTransformer3DModel")
             throw new InvalidDataException($"{source}: _class_name is '{cls.GetString()}', expected 'WanTransformer3DModel'");
