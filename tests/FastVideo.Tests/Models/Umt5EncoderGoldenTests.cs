@@ -74,3 +74,31 @@ public class Umt5EncoderGoldenTests
         Assert.That(zeroRows, Is.EqualTo(24 - 13), "row 1 of case_a has 13 tokens");
     }
 }
+
+/// <summary>
+/// WanPipeline's text path end to end on the saved tiny pipeline (golden/wan_pipeline_t2v/pipeline): prompt cleaning,
+/// the tokenizer folder, the text_encoder folder, padding to max_sequence_length and zeroing past each length.
+/// </summary>
+public class Umt5WanPromptEncodingTests
+{
+    [Test]
+    public void PromptAndNegativePromptEmbedsMatchPipeline()
+    {
+        var pipeline = Golden.Path_("wan_pipeline_t2v", "pipeline");
+        var tok = FastVideo.Models.Tokenizers.T5Tokenizer.FromFolder(Path.Combine(pipeline, "tokenizer"));
+        using var model = Umt5EncoderModel.FromFolder(CpuBackend.Default, Path.Combine(pipeline, "text_encoder"));
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Golden.Path_("wan_pipeline_t2v", "manifest.json")));
+        var call = manifest.RootElement.GetProperty("call");
+        using var st = SafetensorsFile.Open(Golden.Path_("wan_pipeline_t2v", "flowmatch_shift3.safetensors"));
+        foreach (var (key, golden) in new[] { ("prompt", "prompt_embeds"), ("negative_prompt", "negative_prompt_embeds") })
+        {
+            var text = FastVideo.Models.Tokenizers.PromptCleaner.Clean(call.GetProperty(key).GetString()!);
+            var batch = tok.EncodeBatch([text], call.GetProperty("max_sequence_length").GetInt32());
+            using var ids = batch.InputIdsTensor();
+            using var mask = batch.AttentionMaskTensor();
+            using var embeds = model.EncodePrompts(ids, mask);
+            Assert.That(embeds.Shape, Is.EqualTo(st[golden].Shape), golden);
+            Numerics.AssertClose(embeds.ToArray<float>(), st.Read<float>(golden), 1e-4, 1e-4, golden);
+        }
+    }
+}

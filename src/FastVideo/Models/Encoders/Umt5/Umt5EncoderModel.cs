@@ -141,9 +141,9 @@ public sealed class Umt5EncoderModel : IDisposable
     public Tensor EncodePrompts(Tensor inputIds, Tensor attentionMask)
     {
         ArgumentNullException.ThrowIfNull(attentionMask);
-        var (batch, length) = ValidateInputs(inputIds, attentionMask);
         using var scope = TensorScope.Begin();
-        var hidden = Forward(inputIds, attentionMask);
+        var hidden = Forward(inputIds, attentionMask); // validates both inputs
+        int batch = inputIds.Size(0), length = inputIds.Size(1);
         var mask = ReadMask(attentionMask);
         var keep = new float[batch * length];
         for (int b = 0; b < batch; b++)
