@@ -113,6 +113,7 @@ public sealed class Umt5EncoderModel : IDisposable
     /// <paramref name="attentionMask"/> (I64/I32 [B, L], 1 = token, 0 = padding; null = all ones).
     /// <paramref name="hiddenStates"/>, if given, receives transformers' <c>output_hidden_states</c>: the embeddings,
     /// each block's output but the last, and the final normalised output (the caller disposes them).
+    /// The token ids are read back once to check them against the vocabulary (an explicit sync point on a device).
     /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, List<Tensor>? hiddenStates = null)
     {
