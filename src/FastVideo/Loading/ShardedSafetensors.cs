@@ -54,6 +54,12 @@ public sealed class ShardedSafetensors : ITensorSource
                 if (!shard.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                     throw new SafetensorsException(full, name, $"shard '{shard}' is not a .safetensors file (PyTorch pickle .bin shards are not supported)");
                 var shardPath = ShardPath(full, dir, name, shard);
+                // The same file spelled two ways ("a.safetensors", "./a.safetensors") is one shard, opened once.
+                if (order.FirstOrDefault(o => o.FilePath == shardPath) is { } same)
+                {
+                    opened[shard] = same;
+                    continue;
+                }
                 if (!File.Exists(shardPath))
                 {
                     int users = weightMap.Count(kv => kv.Value == shard);

@@ -142,6 +142,17 @@ public class ShardedSafetensorsTests
         yield return new("non-string shard", d => File.WriteAllText(Idx(d), "{\"weight_map\": {\"a\": 3}}"), "a", "not a shard file name");
     }
 
+    [Test]
+    public void OneShardSpelledTwoWaysIsOpenedOnce()
+    {
+        using var dir = new TempDir();
+        Shard(dir.Path, S1, "a", "b");
+        WriteIndex(Idx(dir.Path), [("a", S1), ("b", "./" + S1)]);
+        using var s = ShardedSafetensors.Open(Idx(dir.Path));
+        Assert.That(s.Shards, Has.Count.EqualTo(1));
+        Assert.That(s.Names, Is.EqualTo(new[] { "a", "b" }));
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void InconsistentCheckpointsRaiseNamingIndexShardAndTensor(Case c)
     {
