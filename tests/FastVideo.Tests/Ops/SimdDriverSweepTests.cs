@@ -74,7 +74,7 @@ public unsafe class SimdDriverSweepTests
             using var y = new Guarded(n);
             for (int i = 0; i < n; i++) { a.P[i] = av[i]; b.P[i] = bv[i]; }
             float s = 1.75f;
-            foreach (var (sa, sb) in new[] { (false, false), (true, false), (false, true) })
+            foreach (var (sa, sb) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
                 float* pa = sa ? &s : a.P, pb = sb ? &s : b.P;
                 CpuSimd.Binary(pa, sa, pb, sb, y.P, n, new SubOp());
