@@ -1,0 +1,80 @@
+using FastVideo.Backends;
+using FastVideo.Loading;
+using FastVideo.Tensors;
+
+namespace FastVideo.Models.Vaes.Wan;
+
+/// <summary>
+/// diffusers' <c>WanRMS_norm</c> (channel_first, no bias): y = x / max(‖x‖₂, 1e-12) · √C · γ, the L2 norm
+/// taken over the channel dimension 1 at every (t, h, w) position (<c>F.normalize(x, dim=1)</c>).
+/// γ is stored as [C, 1, 1, 1] (<c>images=False</c>) or [C, 1, 1] (<c>images=True</c>, the attention block).
+/// </summary>
+internal sealed class WanRmsNorm
+{
+    /// <summary><c>F.normalize</c>'s default eps.</summary>
+    public const float Eps = 1e-12f;
+
+    private readonly IBackend _backend;
+    public Tensor Gamma { get; }
+
+    private WanRmsNorm(IBackend backend, Tensor gamma)
+    {
+        _backend = backend;
+        Gamma = gamma;
+    }
+
+    /// <summary>Reads <c>{name}.gamma</c>: [C, 1, 1, 1] when <paramref name="images"/> is false, else [C, 1, 1].</summary>
+    public static WanRmsNorm Load(IBackend backend, WanWeights weights, string name, int channels, bool images)
+    {
+        int[] shape = images ? [channels, 1, 1] : [channels, 1, 1, 1];
+        return new WanRmsNorm(backend, weights.Take(name + ".gamma", shape));
+    }
+
+    /// <summary>x: [N, C, ...] → same shape.</summary>
+    public Tensor Forward(Tensor x) => _backend.RmsNormChannels(x, Gamma, null, Eps);
+
+    /// <summary>silu(norm(x)), releasing the normalised intermediate at once.</summary>
+    public Tensor ForwardSilu(Tensor x)
+    {
+        using var n = Forward(x);
+        return _backend.Silu(n);
+    }
+
+}
+
+/// <summary>
+/// A 2-D convolution applied to every frame of [B, C, T, H, W] (diffusers folds time into the batch and calls
+/// <c>nn.Conv2d</c>). Run as a Conv3d with a 1-frame kernel, which is the same sum without two permutes.
+/// </summary>
+internal sealed class WanFrameConv2d
+{
+    private readonly IBackend _backend;
+    private readonly (int H, int W) _stride;
+    private readonly (int Top, int Bottom, int Left, int Right) _padding;
+
+    /// <summary>[O, C, 1, kH, kW], a view of the stored [O, C, kH, kW] weight.</summary>
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+
+    private WanFrameConv2d(IBackend backend, Tensor weight, Tensor bias, (int, int) stride, (int, int, int, int) padding)
+    {
+        _backend = backend;
+        Weight = weight;
+        Bias = bias;
+        _stride = stride;
+        _padding = padding;
+    }
+
+    /// <summary>Reads <c>{name}.weight</c> [out, in, k, k] and <c>{name}.bias</c> [out].</summary>
+    public static WanFrameConv2d Load(IBackend backend, WanWeights weights, string name, int inChannels, int outChannels, int kernel,
+        (int H, int W) stride, (int Top, int Bottom, int Left, int Right) padding)
+    {
+        var w5 = weights.TakeAs(name + ".weight", [outChannels, inChannels, kernel, kernel], [outChannels, inChannels, 1, kernel, kernel]);
+        var b = weights.Take(name + ".bias", outChannels);
+        return new WanFrameConv2d(backend, w5, b, stride, padding);
+    }
+
+    /// <summary>x: [B, C, T, H, W] → [B, O, T, H', W'].</summary>
+    public Tensor Forward(Tensor x) =>
+        _backend.Conv3d(x, Weight, Bias, (1, _stride.H, _stride.W), (0, 0, _padding.Top, _padding.Bottom, _padding.Left, _padding.Right));
+}
