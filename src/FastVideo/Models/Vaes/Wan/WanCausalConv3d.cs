@@ -42,6 +42,10 @@ internal sealed class WanCausalConv3d
         return new WanCausalConv3d(backend, name, w, b, stride, padding);
     }
 
+    /// <summary>A convolution over given tensors (the caller keeps owning them); for tests.</summary>
+    internal static WanCausalConv3d Create(IBackend backend, string name, Tensor weight, Tensor bias,
+        (int T, int H, int W) stride, (int T, int H, int W) padding) => new(backend, name, weight, bias, stride, padding);
+
     /// <summary>Cubic kernel k, stride 1, padding p in every dimension (diffusers' <c>WanCausalConv3d(in, out, k, padding=p)</c>).</summary>
     public static WanCausalConv3d Load(IBackend backend, WanWeights weights, string name, int inChannels, int outChannels, int kernel, int padding) =>
         Load(backend, weights, name, inChannels, outChannels, (kernel, kernel, kernel), (1, 1, 1), (padding, padding, padding));
