@@ -70,17 +70,17 @@ public class WanVaeCacheTests
         using var vae = AutoencoderKLWan.FromPretrained(Golden.Path_("wan_vae", "model"), backend);
 
         var d2 = DecodePeak(vae, alloc, 2);
-        var d6 = DecodePeak(vae, alloc, 6);
-        // Four more latent frames add 16 output frames, held twice while the chunks are joined, and
+        var d4 = DecodePeak(vae, alloc, 4);
+        // Two more latent frames add 8 output frames, held twice while the chunks are joined, and
         // nothing else: activations and the cache are per chunk.
-        long decodeGrowth = d6.Peak - d2.Peak, decodeAllowed = 2 * (d6.Output - d2.Output) + d2.Peak / 10;
-        TestContext.Out.WriteLine($"decode peak: 2 latent frames {d2.Peak:N0} B, 6 latent frames {d6.Peak:N0} B (output {d2.Output:N0} → {d6.Output:N0})");
+        long decodeGrowth = d4.Peak - d2.Peak, decodeAllowed = 2 * (d4.Output - d2.Output) + d2.Peak / 10;
+        TestContext.Out.WriteLine($"decode peak: 2 latent frames {d2.Peak:N0} B, 4 latent frames {d4.Peak:N0} B (output {d2.Output:N0} → {d4.Output:N0})");
         Assert.That(decodeGrowth, Is.LessThanOrEqualTo(decodeAllowed), "decode peak grows with the video beyond its output");
 
         var e5 = EncodePeak(vae, alloc, 5);
-        var e17 = EncodePeak(vae, alloc, 17);
-        long encodeGrowth = e17.Peak - e5.Peak, encodeAllowed = 2 * (e17.Output - e5.Output) + e5.Peak / 10;
-        TestContext.Out.WriteLine($"encode peak: 5 frames {e5.Peak:N0} B, 17 frames {e17.Peak:N0} B");
+        var e13 = EncodePeak(vae, alloc, 13);
+        long encodeGrowth = e13.Peak - e5.Peak, encodeAllowed = 2 * (e13.Output - e5.Output) + e5.Peak / 10;
+        TestContext.Out.WriteLine($"encode peak: 5 frames {e5.Peak:N0} B, 13 frames {e13.Peak:N0} B");
         Assert.That(encodeGrowth, Is.LessThanOrEqualTo(encodeAllowed), "encode peak grows with the video beyond its output");
     }
 }

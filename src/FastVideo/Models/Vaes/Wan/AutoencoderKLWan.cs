@@ -72,11 +72,27 @@ public sealed class AutoencoderKLWan : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         config.Validate();
         var reader = new ParameterReader(source, backend.Allocator, "AutoencoderKLWan");
-        var weights = new WanWeights(reader);
+        return Build(backend, config, WanWeights.From(reader), reader.EnsureAllConsumed);
+    }
+
+    /// <summary>
+    /// A model with seeded random weights (conv weights N(0, 1/fan_in), biases N(0, 0.1²), norm gains
+    /// 1 + N(0, 0.1²)): for benchmarks and smoke tests at a real width without a checkpoint. Its outputs mean nothing.
+    /// </summary>
+    public static AutoencoderKLWan CreateRandom(WanVaeConfig config, IBackend backend, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(backend);
+        config.Validate();
+        return Build(backend, config, WanWeights.Random(backend, seed), null);
+    }
+
+    private static AutoencoderKLWan Build(IBackend backend, WanVaeConfig config, WanWeights weights, Action? verify)
+    {
         try
         {
             var model = new AutoencoderKLWan(backend, config, weights);
-            reader.EnsureAllConsumed();
+            verify?.Invoke();
             return model;
         }
         catch

@@ -1,5 +1,4 @@
 using FastVideo.Backends;
-using FastVideo.Loading;
 using FastVideo.Tensors;
 
 namespace FastVideo.Models.Vaes.Wan;
