@@ -4,6 +4,136 @@ namespace FastVideo.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public Tensor MatMul(Tensor a, Tensor b, bool transposeB = false, float alpha = 1f) => throw new NotImplementedException("MatMul");
-    public Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) => throw new NotImplementedException("Linear");
+    /// <summary>
+    /// Work below this many multiply-adds per matrix is too small to split across threads; a batch of such
+    /// matrices is spread over the threads one matrix each instead.
+    /// </summary>
+    private const long SmallGemmMacs = 1L << 21;
+
+    /// <inheritdoc/>
+    public unsafe Tensor MatMul(Tensor a, Tensor b, bool transposeB = false, float alpha = 1f)
+    {
+        const string op = "MatMul";
+        RequireF32(a, op, "a");
+        RequireF32(b, op, "b");
+        if (a.Rank < 2) throw new ShapeMismatchException($"{op}: a must be [..., M, K] (rank ≥ 2), got [{ShapeUtil.Format(a.ShapeSpan)}]");
+        if (b.Rank < 2) throw new ShapeMismatchException($"{op}: b must be [..., {(transposeB ? "N, K" : "K, N")}] (rank ≥ 2), got [{ShapeUtil.Format(b.ShapeSpan)}]");
+        int M = a.Size(-2), K = a.Size(-1);
+        int kb = transposeB ? b.Size(-1) : b.Size(-2), N = transposeB ? b.Size(-2) : b.Size(-1);
+        if (kb != K)
+            throw new ShapeMismatchException($"{op}: a [{ShapeUtil.Format(a.ShapeSpan)}] has K = {K} but b [{ShapeUtil.Format(b.ShapeSpan)}] " +
+                $"(transposeB = {transposeB}) has K = {kb}");
+        var aBatch = a.ShapeSpan[..^2];
+        var bBatch = b.ShapeSpan[..^2];
+        int[] batch = ShapeUtil.Broadcast(aBatch, bBatch, $"{op} batch dimensions of a [{ShapeUtil.Format(a.ShapeSpan)}] and b [{ShapeUtil.Format(b.ShapeSpan)}]");
+        var shape = new int[batch.Length + 2];
+        batch.CopyTo(shape, 0);
+        shape[^2] = M;
+        shape[^1] = N;
+        var c = Empty(shape);
+        long batchCount = ShapeUtil.Numel(batch);
+        if (c.Numel == 0) return c;
+
+        float* pa = (float*)a.DataPointer, pb = (float*)b.DataPointer, pc = (float*)c.DataPointer;
+        int ldb = transposeB ? K : N;
+        long aStride = (long)M * K, bStride = (long)K * N, cStride = (long)M * N;
+
+        // b shared by every batch entry (b 2-D, or its batch dims all 1) and a not broadcast: one GEMM of
+        // batch·M rows reuses every packed panel of b across the whole batch.
+        if (ShapeUtil.Numel(bBatch) == 1 && ShapeUtil.Numel(aBatch) == batchCount && batchCount * M <= int.MaxValue)
+        {
+            CpuGemm.Gemm(false, transposeB, (int)(batchCount * M), N, K, alpha, pa, K, pb, GemmBType.F32, ldb, 0f, pc, N, null, Threads);
+            return c;
+        }
+
+        // Element offsets of each batch entry in a and b (stride 0 along broadcast dimensions).
+        var aOff = BatchOffsets(aBatch, batch, aStride);
+        var bOff = BatchOffsets(bBatch, batch, bStride);
+        long macs = (long)M * N * K;
+        if (Threads > 1 && batchCount > 1 && macs < SmallGemmMacs)
+        {
+            nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
+            Parallel.For(0, batchCount, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+                CpuGemm.Gemm(false, transposeB, M, N, K, alpha, (float*)ia + aOff[i], K, (float*)ib + bOff[i], GemmBType.F32, ldb,
+                    0f, (float*)ic + i * cStride, N, null, 1));
+        }
+        else
+        {
+            for (long i = 0; i < batchCount; i++)
+                CpuGemm.Gemm(false, transposeB, M, N, K, alpha, pa + aOff[i], K, pb + bOff[i], GemmBType.F32, ldb,
+                    0f, pc + i * cStride, N, null, Threads);
+        }
+        return c;
+    }
+
+    /// <summary>
+    /// For every entry of the broadcast batch shape <paramref name="batch"/>, the element offset of the matching
+    /// matrix in a tensor whose batch shape is <paramref name="own"/> (right-aligned; size-1 dims repeat).
+    /// </summary>
+    private static long[] BatchOffsets(ReadOnlySpan<int> own, int[] batch, long matrixElems)
+    {
+        long count = ShapeUtil.Numel(batch);
+        var offsets = new long[count];
+        var ownStrides = ShapeUtil.Strides(own);
+        int lead = batch.Length - own.Length;
+        var idx = new int[batch.Length];
+        for (long i = 0; i < count; i++)
+        {
+            long off = 0;
+            for (int d = lead; d < batch.Length; d++)
+                if (own[d - lead] != 1) off += idx[d] * ownStrides[d - lead];
+            offsets[i] = off * matrixElems;
+            for (int d = batch.Length - 1; d >= 0; d--)
+            {
+                if (++idx[d] < batch[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return offsets;
+    }
+
+    /// <inheritdoc/>
+    public unsafe Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        const string op = "Linear";
+        RequireF32(x, op, "x");
+        RequireCpu(weight, op, "weight");
+        if (!weight.DType.IsFloat())
+            throw new ArgumentException($"{op}: weight must be F32, BF16 or F16, got {weight.DType} [{ShapeUtil.Format(weight.ShapeSpan)}]");
+        if (weight.Rank != 2)
+            throw new ShapeMismatchException($"{op}: weight must be [out, in], got [{ShapeUtil.Format(weight.ShapeSpan)}]");
+        if (x.Rank < 1)
+            throw new ShapeMismatchException($"{op}: x must be [..., in], got a scalar");
+        int outF = weight.Size(0), inF = weight.Size(1);
+        if (x.Size(-1) != inF)
+            throw new ShapeMismatchException($"{op}: x [{ShapeUtil.Format(x.ShapeSpan)}] has {x.Size(-1)} input features but weight " +
+                $"[{ShapeUtil.Format(weight.ShapeSpan)}] expects {inF}");
+        if (bias != null)
+        {
+            RequireCpu(bias, op, "bias");
+            if (!bias.DType.IsFloat())
+                throw new ArgumentException($"{op}: bias must be F32, BF16 or F16, got {bias.DType}");
+            if (bias.Rank != 1 || bias.Size(0) != outF)
+                throw new ShapeMismatchException($"{op}: bias must be [{outF}] to match weight [{ShapeUtil.Format(weight.ShapeSpan)}], " +
+                    $"got [{ShapeUtil.Format(bias.ShapeSpan)}]");
+        }
+        var shape = x.Shape;
+        shape[^1] = outF;
+        var y = Empty(shape);
+        if (y.Numel == 0) return y;
+        long rows = ShapeUtil.Numel(x.ShapeSpan[..^1]);
+        if (rows > int.MaxValue)
+            throw new ArgumentException($"{op}: x [{ShapeUtil.Format(x.ShapeSpan)}] has {rows} rows, more than a GEMM takes");
+
+        float[]? biasF32 = null;
+        if (bias != null && bias.DType != DType.F32) biasF32 = bias.ToFloatArray();
+        var bType = weight.DType switch { DType.BF16 => GemmBType.BF16, DType.F16 => GemmBType.F16, _ => GemmBType.F32 };
+        fixed (float* pbConv = biasF32)
+        {
+            float* pbias = bias == null ? null : biasF32 != null ? pbConv : (float*)bias.DataPointer;
+            CpuGemm.Gemm(false, true, (int)rows, outF, inF, 1f, (float*)x.DataPointer, inF, (void*)weight.DataPointer, bType, inF,
+                0f, (float*)y.DataPointer, outF, pbias, Threads);
+        }
+        return y;
+    }
 }

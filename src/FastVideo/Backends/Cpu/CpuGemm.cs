@@ -1,28 +1,166 @@
+using System.Runtime.InteropServices;
+
 namespace FastVideo.Backends.Cpu;
+
+/// <summary>Element type of the B operand of <see cref="CpuGemm"/>: converted to F32 while packing.</summary>
+internal enum GemmBType : byte { F32, BF16, F16 }
 
 /// <summary>
 /// Single-precision GEMM on row-major matrices: C = alpha·op(A)·op(B) + beta·C, op = identity or transpose.
 /// A is M×K (or K×M when transA), B is K×N (or N×K when transB); lda/ldb/ldc are row strides in elements.
 /// Multithreaded internally. Other CPU ops (convolution via im2col) call it.
+/// <para>
+/// Structure (Goto/BLIS): C is split into one rectangle per thread (along whichever of M, N has more tiles);
+/// each thread walks its rectangle in NC-column blocks, KC-deep slices and MC-row blocks, packing op(B)
+/// (KC×NC, stays in L2/L3) and op(A) (MC×KC, stays in L2) into micro-panels, then runs the register-blocked
+/// micro-kernel (<see cref="GemmKernels"/>) over MR×NR tiles, B micro-panel reused from L1 across the MR loop.
+/// </para>
 /// </summary>
 internal static unsafe class CpuGemm
 {
-    // Placeholder: naive loops, to be replaced by the blocked Vector512 kernel.
+    /// <summary>Depth of one packed slice: a B micro-panel (KC×NR floats, 32 KiB with NR = 32) stays in L1.</summary>
+    internal const int KC = 256;
+    /// <summary>Rows of A packed at once, a multiple of MR: MC×KC floats (~336 KiB) stay in L2.</summary>
+    internal static readonly int MC = GemmKernels.MR * 24;
+    /// <summary>Columns of B packed at once, a multiple of NR: KC×NC floats (2 MiB).</summary>
+    internal static readonly int NC = GemmKernels.NR * 64;
+    /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
+    internal const long ParallelMinMacs = 1L << 18;
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C with all processors. beta = 0 never reads C (NaN in C is overwritten).</summary>
     public static void Sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
         float* A, int lda, float* B, int ldb, float beta, float* C, int ldc)
+        => Gemm(transA, transB, M, N, K, alpha, A, lda, B, GemmBType.F32, ldb, beta, C, ldc, null, Environment.ProcessorCount);
+
+    /// <summary>
+    /// The general entry: B of element type <paramref name="bType"/> (converted to F32 while packing), an optional
+    /// F32 <paramref name="bias"/> of N values added to every row (C = alpha·op(A)·op(B) + beta·C + bias), and an
+    /// explicit degree of parallelism. alpha = 0 or K = 0 reads neither A nor B.
+    /// </summary>
+    public static void Gemm(bool transA, bool transB, int M, int N, int K, float alpha,
+        float* A, int lda, void* B, GemmBType bType, int ldb, float beta, float* C, int ldc, float* bias, int threads)
+    {
+        if (M < 0 || N < 0 || K < 0) throw new ArgumentOutOfRangeException(nameof(M), $"sgemm: negative size M={M} N={N} K={K}");
+        if (M == 0 || N == 0) return;
+        if (K == 0 || alpha == 0f)
+        {
+            ScaleOnly(M, N, beta, C, ldc, bias);
+            return;
+        }
+        var job = new Job
+        {
+            TransA = transA, TransB = transB, K = K, Alpha = alpha, A = A, Lda = lda, B = B, BType = bType, Ldb = ldb,
+            Beta = beta, C = C, Ldc = ldc, Bias = bias,
+        };
+        int mr = GemmKernels.MR, nr = GemmKernels.NR;
+        int mTiles = (M + mr - 1) / mr, nTiles = (N + nr - 1) / nr;
+        bool splitN = nTiles >= mTiles;
+        int parts = (long)M * N * K < ParallelMinMacs ? 1 : Math.Min(Math.Max(threads, 1), splitN ? nTiles : mTiles);
+        if (parts == 1)
+        {
+            Block(in job, 0, M, 0, N);
+            return;
+        }
+        int tiles = splitN ? nTiles : mTiles, step = splitN ? nr : mr;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        {
+            // Tiles split as evenly as possible; rectangles are tile-aligned so only the last has ragged tiles.
+            int t0 = (int)((long)tiles * p / parts), t1 = (int)((long)tiles * (p + 1) / parts);
+            if (splitN) Block(in job, 0, M, t0 * step, Math.Min(t1 * step, N));
+            else Block(in job, t0 * step, Math.Min(t1 * step, M), 0, N);
+        });
+    }
+
+    /// <summary>The operands of one call, shared read-only by the threads.</summary>
+    private struct Job
+    {
+        public bool TransA, TransB;
+        public int K, Lda, Ldb, Ldc;
+        public float Alpha, Beta;
+        public float* A, C, Bias;
+        public void* B;
+        public GemmBType BType;
+    }
+
+    /// <summary>C = beta·C + bias (the product vanishes when K = 0 or alpha = 0); beta = 0 does not read C.</summary>
+    private static void ScaleOnly(int M, int N, float beta, float* C, int ldc, float* bias)
     {
         for (int i = 0; i < M; i++)
+        {
+            float* c = C + (long)i * ldc;
             for (int j = 0; j < N; j++)
+                c[j] = (beta == 0f ? 0f : beta * c[j]) + (bias == null ? 0f : bias[j]);
+        }
+    }
+
+    /// <summary>Rows [i0, i1) × columns [j0, j1) of C, on the calling thread.</summary>
+    private static void Block(in Job job, int i0, int i1, int j0, int j1)
+    {
+        int mr = GemmKernels.MR, nr = GemmKernels.NR, K = job.K;
+        float* packA = Buffers.A, packB = Buffers.B;
+        float* tile = stackalloc float[mr * nr];
+        for (int jc = j0; jc < j1; jc += NC)
+        {
+            int nc = Math.Min(NC, j1 - jc);
+            for (int pc = 0; pc < K; pc += KC)
             {
-                float acc = 0;
-                for (int k = 0; k < K; k++)
+                int kc = Math.Min(KC, K - pc);
+                GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
+                // The first K slice applies beta and the bias; later slices accumulate onto it.
+                bool first = pc == 0;
+                float beta = first ? job.Beta : 1f;
+                for (int ic = i0; ic < i1; ic += MC)
                 {
-                    float av = transA ? A[(long)k * lda + i] : A[(long)i * lda + k];
-                    float bv = transB ? B[(long)j * ldb + k] : B[(long)k * ldb + j];
-                    acc += av * bv;
+                    int mc = Math.Min(MC, i1 - ic);
+                    GemmPack.PackA(job.TransA, job.A, job.Lda, ic, mc, pc, kc, mr, packA);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int n = Math.Min(nr, nc - jr);
+                        float* pb = packB + (long)jr * kc;
+                        float* bias = first && job.Bias != null ? job.Bias + jc + jr : null;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int m = Math.Min(mr, mc - ir);
+                            float* pa = packA + (long)ir * kc;
+                            float* c = job.C + (long)(ic + ir) * job.Ldc + jc + jr;
+                            if (m == mr && n == nr)
+                                GemmKernels.Tile(kc, pa, pb, c, job.Ldc, job.Alpha, beta, bias);
+                            else
+                            {
+                                GemmKernels.Tile(kc, pa, pb, tile, nr, 1f, 0f, null);
+                                StoreEdge(tile, nr, c, job.Ldc, m, n, job.Alpha, beta, bias);
+                            }
+                        }
+                    }
                 }
-                float* c = C + (long)i * ldc + j;
-                *c = beta == 0 ? alpha * acc : alpha * acc + beta * *c;
             }
+        }
+    }
+
+    /// <summary>The valid m×n corner of a scratch tile into C: C = alpha·tile + beta·C + bias.</summary>
+    private static void StoreEdge(float* tile, int ldt, float* c, long ldc, int m, int n, float alpha, float beta, float* bias)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float r = alpha * tile[i * ldt + j] + (bias == null ? 0f : bias[j]);
+                if (beta != 0f) r += beta * c[i * ldc + j];
+                c[i * ldc + j] = r;
+            }
+    }
+
+    /// <summary>
+    /// Per-thread packing buffers, allocated once per thread (64-byte aligned) and kept for the life of the
+    /// thread: pool threads run GEMM after GEMM, and fresh pages on every call would cost page faults.
+    /// </summary>
+    private static class Buffers
+    {
+        [ThreadStatic] private static float* t_a;
+        [ThreadStatic] private static float* t_b;
+
+        public static float* A => t_a != null ? t_a : t_a = Alloc((long)MC * KC);
+        public static float* B => t_b != null ? t_b : t_b = Alloc((long)KC * NC);
+
+        private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
     }
 }
