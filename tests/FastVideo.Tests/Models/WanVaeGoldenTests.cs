@@ -117,6 +117,33 @@ public class WanVaeGoldenTests
     }
 
     [Test]
+    public void BatchOfTwoMatchesSeparateRuns()
+    {
+        // The goldens are batch 1; a batch must behave as its rows run one by one (attention is per (b, t) frame).
+        var b = CpuBackend.Default;
+        using var g = Open("decode_3f.safetensors");
+        using var latents = g.LoadF32("latents");
+        using var other = b.Scale(latents, -0.5f, 0.25f);
+        using var batch = b.Concat([latents, other], 0);
+        using var video = _vae.DecodeUnclamped(batch);
+        using var row1 = _vae.DecodeUnclamped(other);
+        var v = video.ToArray<float>();
+        int half = v.Length / 2;
+        Numerics.AssertClose(v.AsSpan(0, half), g.Read<float>("video_pre_clamp"), Tol, Tol, "decode batch row 0");
+        Numerics.AssertClose(v.AsSpan(half), row1.ToArray<float>(), 1e-5, 1e-5, "decode batch row 1");
+
+        using var ge = Open("encode_9f.safetensors");
+        using var clip = ge.LoadF32("video");
+        using var flipped = b.Scale(clip, -1f);
+        using var clips = b.Concat([clip, flipped], 0);
+        using var means = _vae.EncodeMean(clips);
+        using var mean1 = _vae.EncodeMean(flipped);
+        var m = means.ToArray<float>();
+        Numerics.AssertClose(m.AsSpan(0, m.Length / 2), ge.Read<float>("latent_mean"), Tol, Tol, "encode batch row 0");
+        Numerics.AssertClose(m.AsSpan(m.Length / 2), mean1.ToArray<float>(), 1e-5, 1e-5, "encode batch row 1");
+    }
+
+    [Test]
     public void DenormalizeInvertsNormalizeAsThePipelinesDo()
     {
         var cfg = _vae.Config;
