@@ -3,13 +3,6 @@ using FastVideo.Tensors;
 
 namespace FastVideo.Models.Vaes.Wan;
 
-/// <summary>A layer of the VAE's encoder/decoder that runs one chunk at a time with the feature cache.</summary>
-internal interface IWanBlock
-{
-    /// <summary>x: [B, C, T, H, W], one chunk → the layer's output for that chunk (the caller owns it).</summary>
-    Tensor Forward(Tensor x, WanFeatureCache cache);
-}
-
 /// <summary>
 /// diffusers' <c>WanResidualBlock</c>:
 /// y = conv2(silu(norm2(conv1(silu(norm1(x)))))) + shortcut(x), conv1/conv2 causal 3×3×3 with the feature
