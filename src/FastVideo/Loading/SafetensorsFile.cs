@@ -29,7 +29,7 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     public const long MaxHeaderBytes = 100_000_000;
 
     /// <summary>Bytes copied or converted per step, so that tensors above 2 GiB (span limit) load too.</summary>
-    private const int ChunkBytes = 1 << 26;
+    internal const int DefaultChunkBytes = 1 << 26;
 
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
@@ -140,7 +140,7 @@ public sealed unsafe class SafetensorsFile : ITensorSource
 
     /// <summary>
     /// The raw little-endian bytes of a tensor, straight from the mapping (valid until Dispose). Limited to
-    /// tensors below 2 GiB (a span's limit); <see cref="Load"/> has no such limit.
+    /// tensors below 2 GiB (a span's limit); <see cref="Load(string, IAllocator?)"/> has no such limit.
     /// </summary>
     public ReadOnlySpan<byte> GetBytes(string name)
     {
@@ -152,7 +152,10 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     }
 
     /// <summary>Copies a tensor into a new tensor with its stored dtype.</summary>
-    public Tensor Load(string name, IAllocator? allocator = null)
+    public Tensor Load(string name, IAllocator? allocator = null) => Load(name, allocator, DefaultChunkBytes);
+
+    /// <summary><see cref="Load(string, IAllocator?)"/> in steps of <paramref name="chunkBytes"/> (tests use small steps to cover the chunking).</summary>
+    internal Tensor Load(string name, IAllocator? allocator, int chunkBytes)
     {
         var e = this[name];
         byte* src = DataPointer(e);
@@ -162,9 +165,9 @@ public sealed unsafe class SafetensorsFile : ITensorSource
             t.Name = name;
             var alloc = t.Storage.Allocator;
             nint dst = t.DataPointer;
-            for (long pos = 0; pos < e.Length; pos += ChunkBytes)
+            for (long pos = 0; pos < e.Length; pos += chunkBytes)
             {
-                int n = (int)Math.Min(ChunkBytes, e.Length - pos);
+                int n = (int)Math.Min(chunkBytes, e.Length - pos);
                 alloc.CopyFromHost(new ReadOnlySpan<byte>(src + pos, n), dst + (nint)pos);
             }
             return t;
@@ -177,10 +180,13 @@ public sealed unsafe class SafetensorsFile : ITensorSource
     }
 
     /// <summary>Loads a floating or integer tensor converted to F32 (converted chunk by chunk, no full-size temporary).</summary>
-    public Tensor LoadF32(string name, IAllocator? allocator = null)
+    public Tensor LoadF32(string name, IAllocator? allocator = null) => LoadF32(name, allocator, DefaultChunkBytes);
+
+    /// <summary><see cref="LoadF32(string, IAllocator?)"/> converting <paramref name="chunkBytes"/>/4 elements per step.</summary>
+    internal Tensor LoadF32(string name, IAllocator? allocator, int chunkBytes)
     {
         var e = this[name];
-        if (e.DType == DType.F32) return Load(name, allocator);
+        if (e.DType == DType.F32) return Load(name, allocator, chunkBytes);
         byte* src = DataPointer(e);
         var t = Tensor.Empty(allocator ?? CpuAllocator.Shared, e.Shape, DType.F32);
         float[]? staging = null;
@@ -189,7 +195,7 @@ public sealed unsafe class SafetensorsFile : ITensorSource
             t.Name = name;
             var alloc = t.Storage.Allocator;
             bool direct = alloc.Device.Type == DeviceType.Cpu;
-            int chunk = ChunkBytes / sizeof(float);
+            int chunk = Math.Max(1, chunkBytes / sizeof(float));
             if (!direct) staging = ArrayPool<float>.Shared.Rent((int)Math.Min(chunk, Math.Max(e.Numel, 1)));
             int es = e.DType.Size();
             for (long pos = 0; pos < e.Numel; pos += chunk)

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace FastVideo.Rng;
 
 /// <summary>
@@ -87,5 +89,82 @@ internal static class CephesAvx2
         float c = polyMask ? yc : ys;
         sin = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(s) ^ signSin);
         cos = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(c) ^ signCos);
+    }
+
+    /// <summary>
+    /// Eight lanes of <see cref="Log(float)"/> and <see cref="SinCos(float, out float, out float)"/> at once: one 16-element Box-Muller block,
+    /// radii from <paramref name="u"/> (lanes hold 1 − uniform) and angles <paramref name="theta"/>.
+    /// Lane-wise the same operations in the same order as the scalar versions, so the same bits.
+    /// </summary>
+    public static (Vector256<float> Cos, Vector256<float> Sin) RadiusTimesSinCos(Vector256<float> u, Vector256<float> theta)
+    {
+        var radius = Vector256.Sqrt(Vector256.Create(-2f) * Log(u));
+        SinCos(theta, out var sin, out var cos);
+        return (radius * cos, radius * sin);
+    }
+
+    /// <summary>Vector form of <see cref="Log(float)"/>.</summary>
+    public static Vector256<float> Log(Vector256<float> x)
+    {
+        x = Vector256.Max(x, Vector256.Create(BitConverter.Int32BitsToSingle(0x00800000)));
+        var bits = x.AsUInt32();
+        var e = Vector256.ConvertToSingle(Vector256.ShiftRightLogical(bits, 23).AsInt32() - Vector256.Create(0x7F)) + Vector256<float>.One;
+        x = ((bits & Vector256.Create(0x807FFFFFu)) | Vector256.Create(0x3F000000u)).AsSingle();
+        var small = Vector256.LessThan(x, Vector256.Create(Sqrthf));
+        var tmp = x & small;
+        x -= Vector256<float>.One;
+        e -= Vector256<float>.One & small;
+        x += tmp;
+        var z = x * x;
+        var y = Vector256.Create(LogP0);
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP1));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP2));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP3));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP4));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP5));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP6));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP7));
+        y = Vector256.FusedMultiplyAdd(y, x, Vector256.Create(LogP8));
+        y *= x;
+        y = Vector256.FusedMultiplyAdd(y, z, e * Vector256.Create(LogQ1));
+        y = Vector256.FusedMultiplyAdd(-z, Vector256.Create(0.5f), y);
+        x += y;
+        return Vector256.FusedMultiplyAdd(e, Vector256.Create(LogQ2), x);
+    }
+
+    /// <summary>Vector form of <see cref="SinCos(float, out float, out float)"/>.</summary>
+    public static void SinCos(Vector256<float> x, out Vector256<float> sin, out Vector256<float> cos)
+    {
+        var signMask = Vector256.Create(0x80000000u);
+        var signSin = x.AsUInt32() & signMask;
+        x = Vector256.Abs(x);
+        var j = Vector256.ConvertToInt32(x * Vector256.Create(FourOverPi)); // truncation
+        j = (j + Vector256<int>.One) & Vector256.Create(~1);
+        var y = Vector256.ConvertToSingle(j);
+        var four = Vector256.Create(4);
+        var swapSin = Vector256.ShiftLeft(j & four, 29).AsUInt32();
+        var polyMask = Vector256.Equals(j & Vector256.Create(2), Vector256<int>.Zero).AsSingle();
+        x = Vector256.FusedMultiplyAdd(y, Vector256.Create(Dp1), x);
+        x = Vector256.FusedMultiplyAdd(y, Vector256.Create(Dp2), x);
+        x = Vector256.FusedMultiplyAdd(y, Vector256.Create(Dp3), x);
+        var signCos = Vector256.ShiftLeft(~(j - Vector256.Create(2)) & four, 29).AsUInt32();
+        signSin ^= swapSin;
+        var z = x * x;
+
+        var yc = Vector256.FusedMultiplyAdd(Vector256.Create(CosP0), z, Vector256.Create(CosP1));
+        yc = Vector256.FusedMultiplyAdd(yc, z, Vector256.Create(CosP2));
+        yc *= z;
+        yc = Vector256.FusedMultiplyAdd(yc, z, -(z * Vector256.Create(0.5f)));
+        yc += Vector256<float>.One;
+
+        var ys = Vector256.FusedMultiplyAdd(Vector256.Create(SinP0), z, Vector256.Create(SinP1));
+        ys = Vector256.FusedMultiplyAdd(ys, z, Vector256.Create(SinP2));
+        ys *= z;
+        ys = Vector256.FusedMultiplyAdd(ys, x, x);
+
+        var s = Vector256.ConditionalSelect(polyMask, ys, yc);
+        var c = Vector256.ConditionalSelect(polyMask, yc, ys);
+        sin = (s.AsUInt32() ^ signSin).AsSingle();
+        cos = (c.AsUInt32() ^ signCos).AsSingle();
     }
 }

@@ -45,22 +45,43 @@ public sealed class Mt19937
         return (hi << 32) | NextUInt32();
     }
 
-    /// <summary>Fills <paramref name="destination"/> with consecutive outputs.</summary>
+    /// <summary>Fills <paramref name="destination"/> with consecutive outputs (the same as repeated <see cref="NextUInt32"/>).</summary>
     public void Fill(Span<uint> destination)
     {
-        for (int i = 0; i < destination.Length; i++) destination[i] = NextUInt32();
+        while (!destination.IsEmpty)
+        {
+            if (_next >= N) Twist();
+            int count = Math.Min(N - _next, destination.Length);
+            var src = _state.AsSpan(_next, count);
+            for (int i = 0; i < src.Length; i++)
+            {
+                uint y = src[i];
+                y ^= y >> 11;
+                y ^= (y << 7) & 0x9D2C5680u;
+                y ^= (y << 15) & 0xEFC60000u;
+                y ^= y >> 18;
+                destination[i] = y;
+            }
+            _next += count;
+            destination = destination[count..];
+        }
     }
 
     private void Twist()
     {
-        // Sequential in-place update: element j reads element j+1 before it is updated and element j+M
-        // (mod N) after, exactly as the reference C loop does.
+        // Sequential in-place update, split where (j + 1) and (j + M) wrap: element j reads element j+1 before
+        // it is updated and element j+M (mod N) after, exactly as the reference C loop does.
         var s = _state;
-        for (int j = 0; j < N; j++)
-        {
-            uint y = (s[j] & UpperMask) | (s[(j + 1) % N] & LowerMask);
-            s[j] = s[(j + M) % N] ^ (y >> 1) ^ ((s[(j + 1) % N] & 1u) != 0 ? MatrixA : 0u);
-        }
+        int j = 0;
+        for (; j < N - M; j++) s[j] = s[j + M] ^ Mix(s[j], s[j + 1]);
+        for (; j < N - 1; j++) s[j] = s[j + M - N] ^ Mix(s[j], s[j + 1]);
+        s[N - 1] = s[M - 1] ^ Mix(s[N - 1], s[0]);
         _next = 0;
+    }
+
+    private static uint Mix(uint u, uint v)
+    {
+        uint y = (u & UpperMask) | (v & LowerMask);
+        return (y >> 1) ^ ((v & 1u) != 0 ? MatrixA : 0u);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using FastVideo.Backends;
 using FastVideo.Tensors;
 
@@ -5,8 +6,9 @@ namespace FastVideo.Rng;
 
 /// <summary>
 /// Reproduces <c>torch.Generator("cpu").manual_seed(seed)</c> and the float32 <c>torch.rand</c> /
-/// <c>torch.randn</c> it feeds, bit for bit (torch 1.13 through current main), so that initial latents and
-/// any other seeded noise equal the Python pipeline's. State: an <see cref="Mt19937"/> engine plus torch's
+/// <c>torch.randn</c> it feeds, bit for bit against torch 1.13 (golden_rng; later torch versions keep the same
+/// float32 algorithm as far as their sources were checked), so that initial latents and any other seeded noise
+/// equal the Python pipeline's. The scalar path's double log/sin/cos come from the C library, as in torch. State: an <see cref="Mt19937"/> engine plus torch's
 /// cached second Box-Muller value of the scalar (double) normal path. Consecutive calls advance the state
 /// exactly as consecutive torch calls on one generator do. Not thread-safe (torch locks; one owner here).
 /// </summary>
@@ -57,7 +59,14 @@ public sealed class TorchGenerator
     /// <summary>Fills <paramref name="destination"/> as <c>torch.rand</c> of that many float32 elements.</summary>
     public void Rand(Span<float> destination)
     {
-        for (int i = 0; i < destination.Length; i++) destination[i] = NextUniformFloat();
+        Span<uint> words = stackalloc uint[1024];
+        while (!destination.IsEmpty)
+        {
+            var chunk = words[..Math.Min(words.Length, destination.Length)];
+            _engine.Fill(chunk);
+            for (int i = 0; i < chunk.Length; i++) destination[i] = ToUniformFloat(chunk[i]);
+            destination = destination[chunk.Length..];
+        }
     }
 
     /// <summary>
@@ -119,7 +128,8 @@ public sealed class TorchGenerator
         return Tensor.FromHost<float>(allocator, Rand(shape), shape);
     }
 
-    private float NextUniformFloat() => (_engine.NextUInt32() & 0xFFFFFFu) * (1f / 16777216f);
+    /// <summary>uniform_real_distribution&lt;float&gt;(0, 1): the low 24 bits scaled by 2⁻²⁴ (exact).</summary>
+    private static float ToUniformFloat(uint word) => (word & 0xFFFFFFu) * (1f / 16777216f);
 
     private double NextUniformDouble() => (_engine.NextUInt64() & ((1UL << 53) - 1)) * (1.0 / 9007199254740992.0);
 
@@ -141,28 +151,45 @@ public sealed class TorchGenerator
     /// <summary>In-place Box-Muller on 16 uniforms: [0, 8) radii → cosines, [8, 16) angles → sines.</summary>
     private void BoxMuller16(Span<float> d)
     {
-        if (Kernel == TorchNormalKernel.Avx2)
+        if (Kernel == TorchNormalKernel.Generic) BoxMuller16Generic(d);
+        else if (Vector256.IsHardwareAccelerated) BoxMuller16Avx2Vector(d);
+        else BoxMuller16Avx2Scalar(d);
+    }
+
+    /// <summary>torch's AVX2 block, eight lanes at a time (the same bits as <see cref="BoxMuller16Avx2Scalar"/>).</summary>
+    internal static void BoxMuller16Avx2Vector(Span<float> d)
+    {
+        var u1 = Vector256<float>.One - Vector256.Create<float>(d[..8]);
+        var theta = Vector256.Create(6.2831855f) * Vector256.Create<float>(d.Slice(8, 8)); // _mm256_set1_ps(2π) · u2
+        var (cos, sin) = CephesAvx2.RadiusTimesSinCos(u1, theta);
+        cos.CopyTo(d[..8]);
+        sin.CopyTo(d.Slice(8, 8));
+    }
+
+    /// <summary>torch's AVX2 block, one lane at a time.</summary>
+    internal static void BoxMuller16Avx2Scalar(Span<float> d)
+    {
+        for (int j = 0; j < 8; j++)
         {
-            for (int j = 0; j < 8; j++)
-            {
-                float u1 = 1f - d[j];
-                float radius = MathF.Sqrt(-2f * CephesAvx2.Log(u1));
-                float theta = 6.2831855f * d[j + 8]; // _mm256_set1_ps(2π) · u2
-                CephesAvx2.SinCos(theta, out float sin, out float cos);
-                d[j] = radius * cos;
-                d[j + 8] = radius * sin;
-            }
+            float u1 = 1f - d[j];
+            float radius = MathF.Sqrt(-2f * CephesAvx2.Log(u1));
+            float theta = 6.2831855f * d[j + 8];
+            CephesAvx2.SinCos(theta, out float sin, out float cos);
+            d[j] = radius * cos;
+            d[j + 8] = radius * sin;
         }
-        else
+    }
+
+    /// <summary>torch's generic block: float libm calls, θ = float(2π_double · u2).</summary>
+    private static void BoxMuller16Generic(Span<float> d)
+    {
+        for (int j = 0; j < 8; j++)
         {
-            for (int j = 0; j < 8; j++)
-            {
-                float u1 = 1f - d[j];
-                float radius = MathF.Sqrt(-2f * MathF.Log(u1));
-                float theta = (float)(2.0 * Math.PI * d[j + 8]);
-                d[j] = radius * MathF.Cos(theta);
-                d[j + 8] = radius * MathF.Sin(theta);
-            }
+            float u1 = 1f - d[j];
+            float radius = MathF.Sqrt(-2f * MathF.Log(u1));
+            float theta = (float)(2.0 * Math.PI * d[j + 8]);
+            d[j] = radius * MathF.Cos(theta);
+            d[j + 8] = radius * MathF.Sin(theta);
         }
     }
 

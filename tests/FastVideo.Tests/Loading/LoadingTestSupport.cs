@@ -19,7 +19,7 @@ public sealed class TempDir : IDisposable
 }
 
 /// <summary>Builds safetensors bytes by hand (header text + data), so tests can write files no writer would.</summary>
-public static class RawSafetensors
+public static class SafetensorsBytes
 {
     /// <summary>8-byte little-endian length of <paramref name="header"/>, the header bytes, then <paramref name="data"/>.</summary>
     public static byte[] Build(byte[] header, ReadOnlySpan<byte> data, ulong? declaredLength = null)

@@ -19,7 +19,7 @@ public class SafetensorsMalformedTests
         public override string ToString() => Name;
     }
 
-    private static byte[] H(string header, int data) => RawSafetensors.Build(header, data);
+    private static byte[] H(string header, int data) => SafetensorsBytes.Build(header, data);
 
     private static byte[] Valid()
     {
@@ -53,7 +53,7 @@ public class SafetensorsMalformedTests
         yield return new("trailing garbage after JSON", H(Ok + "xx", 8), null, "not valid JSON");
         yield return new("header not an object", H("[1, 2, 3]", 0), null, "start with '{'");
         yield return new("leading spaces before the object", H("  " + Ok, 8), null, "start with '{'");
-        yield return new("non-UTF-8 header", RawSafetensors.Build(
+        yield return new("non-UTF-8 header", SafetensorsBytes.Build(
             [.. Encoding.ASCII.GetBytes("{\"a"), 0xFF, .. Encoding.ASCII.GetBytes("\":{}}")], []), null, "not valid UTF-8");
         yield return new("entry not an object", H("{\"a\":[1,2]}", 0), "a", "not an object");
         yield return new("missing dtype", H("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "a", "dtype");

@@ -148,7 +148,7 @@ public class SafetensorsRoundTripTests
         var data = new byte[8];
         BinaryPrimitives.WriteSingleLittleEndian(data, 1.25f);
         BinaryPrimitives.WriteSingleLittleEndian(data.AsSpan(4), -3f);
-        File.WriteAllBytes(path, RawSafetensors.Build(Encoding.UTF8.GetBytes(header), data));
+        File.WriteAllBytes(path, SafetensorsBytes.Build(Encoding.UTF8.GetBytes(header), data));
         using var f = SafetensorsFile.Open(path);
         Assert.That(f.Read<float>("x"), Is.EqualTo(new[] { 1.25f, -3f }));
     }

@@ -87,16 +87,16 @@ public class ConvTests
     }
 
     private static void Check2d(int[] xs, int[] ws, bool withBias, (int H, int W) stride,
-        (int T, int B, int L, int R) pad, DType wdtype = DType.F32, int seed = 1)
+        (int T, int B, int L, int R) pad, DType wdtype = DType.F32, int seed = 1, DType biasDtype = DType.F32)
     {
         var x = Numerics.RandomNormal(xs.Aggregate(1, (a, b) => a * b), seed);
         var w = Numerics.RandomNormal(ws.Aggregate(1, (a, b) => a * b), seed + 1, 0.3f);
         var bias = withBias ? Numerics.RandomNormal(ws[0], seed + 2) : null;
         var expected = ReferenceConv3d(x, [xs[0], xs[1], 1, xs[2], xs[3]], Rounded(w, wdtype), [ws[0], ws[1], 1, ws[2], ws[3]],
-            bias, (1, stride.H, stride.W), (0, 0, pad.T, pad.B, pad.L, pad.R), out var outShape);
+            bias == null ? null : Rounded(bias, biasDtype), (1, stride.H, stride.W), (0, 0, pad.T, pad.B, pad.L, pad.R), out var outShape);
         using var xt = Tensor.FromHost<float>(x, xs);
         using var wt = Weight(w, ws, wdtype);
-        using var bt = bias == null ? null : Tensor.FromHost<float>(bias, ws[0]);
+        using var bt = bias == null ? null : Weight(bias, [ws[0]], biasDtype);
         using var y = Cpu.Conv2d(xt, wt, bt, stride, pad);
         Assert.That(y.Shape, Is.EqualTo(new[] { outShape[0], outShape[1], outShape[3], outShape[4] }));
         Numerics.AssertRelL2(y.ToArray<float>(), expected, Tol, $"conv2d x [{string.Join(",", xs)}] w [{string.Join(",", ws)}] {wdtype}");
@@ -105,12 +105,15 @@ public class ConvTests
     [Test] public void Conv2d_3x3_Stride1_SymmetricPadding_Bias() => Check2d([2, 3, 7, 9], [5, 3, 3, 3], true, (1, 1), (1, 1, 1, 1));
     [Test] public void Conv2d_3x3_Stride2_WanDownsamplePadding() => Check2d([1, 4, 9, 11], [6, 4, 3, 3], true, (2, 2), (0, 1, 0, 1));
     [Test] public void Conv2d_AsymmetricPaddingAndStrides_NonSquareKernel() => Check2d([2, 3, 6, 5], [4, 3, 3, 2], true, (2, 1), (2, 0, 1, 3));
+    [Test] public void Conv2d_Stride2_PaddingOnAllSides() => Check2d([1, 3, 9, 10], [4, 3, 3, 3], true, (2, 2), (1, 1, 1, 1));
+    [Test] public void Conv2d_Stride3_LeftPaddingTwo_Kernel5() => Check2d([1, 2, 8, 13], [3, 2, 5, 5], false, (3, 3), (2, 1, 2, 0));
     [Test] public void Conv2d_Pointwise_IsPlainGemm() => Check2d([2, 6, 5, 7], [4, 6, 1, 1], true, (1, 1), (0, 0, 0, 0));
     [Test] public void Conv2d_1x1_Stride2_UsesIm2Col() => Check2d([1, 5, 7, 6], [3, 5, 1, 1], false, (2, 2), (0, 0, 0, 0));
     [Test] public void Conv2d_PatchEmbedding_KernelEqualsStride8() => Check2d([1, 3, 16, 24], [6, 3, 8, 8], false, (8, 8), (0, 0, 0, 0));
     [Test] public void Conv2d_KernelLargerThanInputWithPadding() => Check2d([1, 2, 2, 3], [3, 2, 3, 3], true, (1, 1), (1, 1, 1, 1));
     [Test] public void Conv2d_SinglePixelSingleChannel() => Check2d([1, 1, 1, 1], [1, 1, 1, 1], true, (1, 1), (0, 0, 0, 0));
     [Test] public void Conv2d_Bf16Weights() => Check2d([1, 5, 8, 7], [7, 5, 3, 3], true, (1, 1), (1, 1, 1, 1), DType.BF16);
+    [Test] public void Conv2d_Bf16WeightsAndBias() => Check2d([2, 4, 5, 6], [3, 4, 3, 3], true, (1, 1), (1, 1, 1, 1), DType.BF16, biasDtype: DType.BF16);
     [Test] public void Conv2d_F16Weights() => Check2d([1, 5, 8, 7], [7, 5, 3, 3], true, (2, 2), (0, 1, 0, 1), DType.F16);
 
     [Test] public void Conv3d_Causal3x3x3() => Check3d([1, 4, 5, 6, 7], [5, 4, 3, 3, 3], true, (1, 1, 1), (2, 0, 1, 1, 1, 1));
@@ -118,6 +121,7 @@ public class ConvTests
     [Test] public void Conv3d_TimeConv3x1x1_Causal() => Check3d([1, 6, 4, 5, 3], [12, 6, 3, 1, 1], true, (1, 1, 1), (2, 0, 0, 0, 0, 0));
     [Test] public void Conv3d_TimeDownsample3x1x1_Stride2() => Check3d([1, 4, 7, 3, 5], [4, 4, 3, 1, 1], true, (2, 1, 1), (0, 0, 0, 0, 0, 0));
     [Test] public void Conv3d_WanPatchEmbedding_1x2x2_Stride1x2x2() => Check3d([1, 5, 3, 6, 8], [7, 5, 1, 2, 2], true, (1, 2, 2), (0, 0, 0, 0, 0, 0));
+    [Test] public void Conv3d_Stride2_AllSidesPadded() => Check3d([1, 3, 5, 7, 9], [4, 3, 3, 3, 3], true, (2, 2, 2), (1, 1, 1, 1, 1, 1));
     [Test] public void Conv3d_Pointwise() => Check3d([2, 5, 3, 4, 5], [6, 5, 1, 1, 1], true, (1, 1, 1), (0, 0, 0, 0, 0, 0));
     [Test] public void Conv3d_AllPaddingSidesDifferent() => Check3d([1, 2, 3, 4, 5], [3, 2, 2, 3, 2], false, (1, 2, 1), (1, 2, 0, 2, 3, 1));
     [Test] public void Conv3d_Bf16Weights() => Check3d([1, 3, 3, 4, 5], [4, 3, 3, 3, 3], true, (1, 1, 1), (2, 0, 1, 1, 1, 1), DType.BF16);

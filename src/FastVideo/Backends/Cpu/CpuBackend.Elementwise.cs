@@ -20,6 +20,9 @@ public sealed unsafe partial class CpuBackend
         return y;
     }
 
+    /// <summary>A new tensor of zeros (the interface's default method, exposed on the class).</summary>
+    public Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.F32) => Full(shape, 0f, dtype);
+
     public Tensor Add(Tensor a, Tensor b) => Broadcast2("Add", a, b, new AddOp());
     public Tensor Sub(Tensor a, Tensor b) => Broadcast2("Sub", a, b, new SubOp());
     public Tensor Mul(Tensor a, Tensor b) => Broadcast2("Mul", a, b, new MulOp());

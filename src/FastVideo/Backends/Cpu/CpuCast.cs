@@ -8,8 +8,9 @@ namespace FastVideo.Backends.Cpu;
 /// Element conversions between every pair of dtypes, on raw host buffers.
 /// Float sources (F32/F16/BF16) are read exactly as float; integer sources (I32/I64/U8/Bool) as long.
 /// Rules: float→BF16 rounds to nearest even (NaN stays a quiet NaN); float→F16 as <see cref="Half"/>'s
-/// conversion (nearest even); float→integer truncates toward zero and saturates at the target's range
-/// (.NET semantics; NaN → 0); integer→narrower integer wraps (two's complement, as PyTorch);
+/// conversion (nearest even); float→I32/I64 truncates toward zero and saturates at the target's range
+/// (.NET semantics; NaN → 0); float→U8 truncates then wraps (so −2.5 → 254, as PyTorch on x86);
+/// integer→narrower integer wraps (two's complement, as PyTorch);
 /// anything→Bool is value ≠ 0 (NaN → true); Bool/U8 read as 0..255.
 /// </summary>
 internal static unsafe class CpuCast
@@ -66,7 +67,7 @@ internal static unsafe class CpuCast
             case DType.BF16: ((ushort*)p)[i] = BFloat16.RoundToBits(v); break;
             case DType.I32: ((int*)p)[i] = (int)v; break;
             case DType.I64: ((long*)p)[i] = (long)v; break;
-            case DType.U8: p[i] = (byte)v; break;
+            case DType.U8: p[i] = unchecked((byte)(int)v); break;
             case DType.Bool: p[i] = v != 0 ? (byte)1 : (byte)0; break;
             default: throw new NotSupportedException($"Cast: unknown dtype {t}");
         }
