@@ -26,7 +26,8 @@ public class WanVaeBenchmark
             AddJob(Job.Dry
                 .WithStrategy(RunStrategy.ColdStart)
                 .WithLaunchCount(1).WithWarmupCount(0).WithIterationCount(1).WithInvocationCount(1).WithUnrollFactor(1)
-                .WithToolchain(InProcessEmitToolchain.Instance));
+                                // In process (no second build), with a timeout far above BDN's default: one decode takes minutes.
+                .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(3), logOutput: true)));
         }
     }
 
@@ -64,7 +65,12 @@ public class WanVaeBenchmark
     [Benchmark]
     public void Decode()
     {
-        using var video = _vae.Decode(_latents);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var video = _vae.Decode(_latents, (name, t) =>
+        {
+            if (name.StartsWith("decoder_chunk_output.", StringComparison.Ordinal))
+                Console.WriteLine($"// {name} [{string.Join(", ", t.Shape)}] at {clock.Elapsed.TotalSeconds:F1} s");
+        });
     }
 
     [IterationCleanup]
