@@ -1,7 +1,7 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using FastVideo.Tensors;
 
 namespace FastVideo.Loading;
@@ -14,19 +14,27 @@ public sealed record SafetensorsEntry(string Name, DType DType, int[] Shape, lon
 }
 
 /// <summary>
-/// A memory-mapped, validated safetensors file. The header is checked completely on open: 8-byte length
-/// within the file and below <see cref="MaxHeaderBytes"/>, UTF-8 JSON object, known dtypes, non-negative
-/// shapes, numel × element size = byte range, ranges inside the data section and not overlapping, no
-/// duplicate names. Tensor bytes are read from the mapping on demand.
+/// A memory-mapped, validated safetensors file. Layout: an 8-byte little-endian header length N, N bytes of
+/// UTF-8 JSON header (possibly padded with trailing spaces), then the data section. The header is checked
+/// completely on open (see <see cref="SafetensorsHeader"/>): N within the file and at most
+/// <see cref="MaxHeaderBytes"/> (checked before anything is allocated), JSON object, known dtypes,
+/// non-negative integer shapes, numel × element size = byte range, ranges tiling the data section with no
+/// overlap and no hole, no duplicate names. Tensor bytes are copied out of the mapping on demand, so opening
+/// a 30 GB checkpoint costs only its header. Every error is a <see cref="SafetensorsException"/> naming the
+/// file and, where one is involved, the tensor.
 /// </summary>
 public sealed unsafe class SafetensorsFile : ITensorSource
 {
     /// <summary>Upper bound on the JSON header (the reference implementation uses 100 MB).</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>Bytes copied or converted per step, so that tensors above 2 GiB (span limit) load too.</summary>
+    internal const int DefaultChunkBytes = 1 << 26;
+
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _base;
+    private int _disposed;
     private readonly Dictionary<string, SafetensorsEntry> _entries;
 
     public string FilePath { get; }
@@ -47,7 +55,7 @@ public sealed unsafe class SafetensorsFile : ITensorSource
         DataOffset = dataOffset;
         _entries = entries;
         Metadata = metadata;
-        Entries = entries.Values.OrderBy(e => e.Begin).ThenBy(e => e.Name, StringComparer.Ordinal).ToArray();
+        Entries = entries.Values.OrderBy(e => e.Begin).ThenBy(e => e.End).ThenBy(e => e.Name, StringComparer.Ordinal).ToArray();
         if (view != null)
         {
             byte* p = null;
@@ -56,134 +64,65 @@ public sealed unsafe class SafetensorsFile : ITensorSource
         }
     }
 
+    /// <summary>Opens and validates <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">no such file.</exception>
+    /// <exception cref="SafetensorsException">the file is not a valid safetensors file.</exception>
     public static SafetensorsFile Open(string path)
     {
-        var full = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new FileNotFoundException($"{full}: safetensors file not found", full);
-        long length = new FileInfo(full).Length;
-        if (length < 8) throw new SafetensorsException(full, null, $"file is {length} bytes, too short for the 8-byte header length (truncated?)");
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new FileNotFoundException(Directory.Exists(full) ? $"{full}: is a folder, not a safetensors file" : $"{full}: safetensors file not found", full);
 
-        Span<byte> lenBytes = stackalloc byte[8];
-        byte[] header;
-        using (var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read))
-        {
-            fs.ReadExactly(lenBytes);
-            ulong headerLen = BitConverter.ToUInt64(lenBytes);
-            if (headerLen > MaxHeaderBytes)
-                throw new SafetensorsException(full, null, $"header length {headerLen:N0} exceeds the {MaxHeaderBytes:N0}-byte limit (corrupt file?)");
-            if ((long)headerLen > length - 8)
-                throw new SafetensorsException(full, null, $"header length {headerLen:N0} runs past the end of the {length:N0}-byte file (truncated?)");
-            header = new byte[headerLen];
-            fs.ReadExactly(header);
-        }
-        long dataOffset = 8 + header.Length;
-        long dataLength = length - dataOffset;
-        var (entries, metadata) = ParseHeader(full, header, dataLength);
-
+        // One handle for the header read and the mapping, so both see the same file (and its length).
+        var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1);
         MemoryMappedFile? map = null;
         MemoryMappedViewAccessor? view = null;
-        if (length > 0 && dataLength > 0)
-        {
-            map = MemoryMappedFile.CreateFromFile(full, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-        }
-        return new SafetensorsFile(full, length, map, view, dataOffset, entries, metadata);
-    }
-
-    private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
-    {
-        string json;
         try
         {
-            json = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(header);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new SafetensorsException(path, null, "header is not valid UTF-8", e);
-        }
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json.TrimEnd(' '), new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new SafetensorsException(path, null, $"header is not valid JSON ({e.Message})", e);
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsException(path, null, $"header must be a JSON object, got {doc.RootElement.ValueKind}");
-            var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var prop in doc.RootElement.EnumerateObject())
-            {
-                if (prop.Name == "__metadata__")
-                {
-                    if (prop.Value.ValueKind != JsonValueKind.Object)
-                        throw new SafetensorsException(path, null, "__metadata__ must be an object of strings");
-                    foreach (var m in prop.Value.EnumerateObject())
-                    {
-                        if (m.Value.ValueKind != JsonValueKind.String)
-                            throw new SafetensorsException(path, null, $"__metadata__ value '{m.Name}' is not a string");
-                        metadata[m.Name] = m.Value.GetString()!;
-                    }
-                    continue;
-                }
-                if (entries.ContainsKey(prop.Name))
-                    throw new SafetensorsException(path, prop.Name, "appears twice in the header");
-                entries[prop.Name] = ParseEntry(path, prop.Name, prop.Value, dataLength);
-            }
-            // Ranges must not overlap.
-            SafetensorsEntry? prev = null;
-            foreach (var e in entries.Values.Where(e => e.Length > 0).OrderBy(e => e.Begin))
-            {
-                if (prev != null && e.Begin < prev.End)
-                    throw new SafetensorsException(path, e.Name, $"byte range [{e.Begin}, {e.End}) overlaps tensor '{prev.Name}' [{prev.Begin}, {prev.End})");
-                prev = e;
-            }
-            return (entries, metadata);
-        }
-    }
+            long length = fs.Length;
+            if (length < 8)
+                throw new SafetensorsException(full, null, $"file is {length} bytes, too short for the 8-byte header length (truncated?)");
+            Span<byte> lenBytes = stackalloc byte[8];
+            fs.ReadExactly(lenBytes);
+            ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(lenBytes);
+            // Both limits are checked before allocating: a corrupt length (e.g. 2^62) must not become a huge array.
+            if (headerLen > MaxHeaderBytes)
+                throw new SafetensorsException(full, null, $"header length {headerLen:N0} exceeds the {MaxHeaderBytes:N0}-byte limit (corrupt file, or not a safetensors file)");
+            if ((long)headerLen > length - 8)
+                throw new SafetensorsException(full, null, $"header length {headerLen:N0} runs past the end of the {length:N0}-byte file (truncated?)");
+            var header = new byte[headerLen];
+            fs.ReadExactly(header);
 
-    private static SafetensorsEntry ParseEntry(string path, string name, JsonElement v, long dataLength)
-    {
-        if (v.ValueKind != JsonValueKind.Object) throw new SafetensorsException(path, name, "header entry is not an object");
-        if (!v.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
-            throw new SafetensorsException(path, name, "missing or non-string 'dtype'");
-        string dtypeName = dt.GetString()!;
-        if (!DTypeExtensions.TryParseSafetensors(dtypeName, out var dtype))
-            throw new SafetensorsException(path, name, $"unsupported dtype '{dtypeName}' (supported: F32, F16, BF16, I32, I64, U8, BOOL)");
-        if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
-            throw new SafetensorsException(path, name, "missing or non-array 'shape'");
-        var shape = new int[sh.GetArrayLength()];
-        int i = 0;
-        long numel = 1;
-        foreach (var d in sh.EnumerateArray())
-        {
-            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long dim) || dim < 0 || dim > int.MaxValue)
-                throw new SafetensorsException(path, name, $"shape entry {i} is not a non-negative integer below 2^31");
-            shape[i++] = (int)dim;
-            numel = numel == 0 ? 0 : (dim == 0 ? 0 : (numel > long.MaxValue / dim ? -1 : numel * dim));
-            if (numel < 0) throw new SafetensorsException(path, name, "shape overflows");
+            long dataOffset = 8 + header.Length;
+            long dataLength = length - dataOffset;
+            var (entries, metadata) = SafetensorsHeader.Parse(full, header, dataLength);
+
+            if (dataLength > 0)
+            {
+                map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+                view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            }
+            else
+            {
+                fs.Dispose();
+            }
+            return new SafetensorsFile(full, length, map, view, dataOffset, entries, metadata);
         }
-        if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
-            throw new SafetensorsException(path, name, "missing 'data_offsets' [begin, end]");
-        var offs = new long[2];
-        int j = 0;
-        foreach (var o in off.EnumerateArray())
+        catch (EndOfStreamException e)
         {
-            if (o.ValueKind != JsonValueKind.Number || !o.TryGetInt64(out offs[j]) || offs[j] < 0)
-                throw new SafetensorsException(path, name, "data_offsets must be non-negative integers");
-            j++;
+            view?.Dispose();
+            map?.Dispose();
+            fs.Dispose();
+            throw new SafetensorsException(full, null, "file ended while reading the header (truncated or changed while opening)", e);
         }
-        long begin = offs[0], end = offs[1];
-        if (end < begin) throw new SafetensorsException(path, name, $"data_offsets [{begin}, {end}) end before begin");
-        if (end > dataLength)
-            throw new SafetensorsException(path, name, $"data_offsets [{begin}, {end}) run past the data section of {dataLength:N0} bytes (truncated file?)");
-        if (numel > long.MaxValue / dtype.Size() || numel * dtype.Size() != end - begin)
-            throw new SafetensorsException(path, name, $"shape [{ShapeUtil.Format(shape)}] × {dtype} needs {numel * dtype.Size():N0} bytes but data_offsets span {end - begin:N0}");
-        return new SafetensorsEntry(name, dtype, shape, begin, end);
+        catch
+        {
+            view?.Dispose();
+            map?.Dispose();
+            fs.Dispose();
+            throw;
+        }
     }
 
     public string Description => FilePath;
@@ -199,35 +138,92 @@ public sealed unsafe class SafetensorsFile : ITensorSource
 
     public IEnumerable<string> Names => Entries.Select(e => e.Name);
 
-    /// <summary>The raw little-endian bytes of a tensor, straight from the mapping (valid until Dispose).</summary>
+    /// <summary>
+    /// The raw little-endian bytes of a tensor, straight from the mapping (valid until Dispose). Limited to
+    /// tensors below 2 GiB (a span's limit); <see cref="Load(string, IAllocator?)"/> has no such limit.
+    /// </summary>
     public ReadOnlySpan<byte> GetBytes(string name)
     {
         var e = this[name];
-        if (e.Length == 0) return ReadOnlySpan<byte>.Empty;
-        if (_base == null) throw new ObjectDisposedException(FilePath);
-        return new ReadOnlySpan<byte>(_base + DataOffset + e.Begin, checked((int)e.Length));
+        byte* p = DataPointer(e);
+        if (e.Length > int.MaxValue)
+            throw new SafetensorsException(FilePath, name, $"is {e.Length:N0} bytes, too large for one span; use Load");
+        return new ReadOnlySpan<byte>(p, (int)e.Length);
     }
 
     /// <summary>Copies a tensor into a new tensor with its stored dtype.</summary>
-    public Tensor Load(string name, IAllocator? allocator = null)
+    public Tensor Load(string name, IAllocator? allocator = null) => Load(name, allocator, DefaultChunkBytes);
+
+    /// <summary><see cref="Load(string, IAllocator?)"/> in steps of <paramref name="chunkBytes"/> (tests use small steps to cover the chunking).</summary>
+    internal Tensor Load(string name, IAllocator? allocator, int chunkBytes)
     {
         var e = this[name];
+        byte* src = DataPointer(e);
         var t = Tensor.Empty(allocator ?? CpuAllocator.Shared, e.Shape, e.DType);
-        t.Name = name;
-        if (e.Length > 0) t.Storage.Allocator.CopyFromHost(GetBytes(name), t.DataPointer);
-        return t;
+        try
+        {
+            t.Name = name;
+            var alloc = t.Storage.Allocator;
+            nint dst = t.DataPointer;
+            for (long pos = 0; pos < e.Length; pos += chunkBytes)
+            {
+                int n = (int)Math.Min(chunkBytes, e.Length - pos);
+                alloc.CopyFromHost(new ReadOnlySpan<byte>(src + pos, n), dst + (nint)pos);
+            }
+            return t;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Loads a floating or integer tensor converted to F32.</summary>
-    public Tensor LoadF32(string name, IAllocator? allocator = null)
+    /// <summary>Loads a floating or integer tensor converted to F32 (converted chunk by chunk, no full-size temporary).</summary>
+    public Tensor LoadF32(string name, IAllocator? allocator = null) => LoadF32(name, allocator, DefaultChunkBytes);
+
+    /// <summary><see cref="LoadF32(string, IAllocator?)"/> converting <paramref name="chunkBytes"/>/4 elements per step.</summary>
+    internal Tensor LoadF32(string name, IAllocator? allocator, int chunkBytes)
     {
         var e = this[name];
-        if (e.DType == DType.F32) return Load(name, allocator);
-        var values = new float[e.Numel];
-        DTypeConvert.ToFloat(GetBytes(name), e.DType, values);
-        var t = Tensor.FromHost<float>(allocator ?? CpuAllocator.Shared, values, e.Shape);
-        t.Name = name;
-        return t;
+        if (e.DType == DType.F32) return Load(name, allocator, chunkBytes);
+        byte* src = DataPointer(e);
+        var t = Tensor.Empty(allocator ?? CpuAllocator.Shared, e.Shape, DType.F32);
+        float[]? staging = null;
+        try
+        {
+            t.Name = name;
+            var alloc = t.Storage.Allocator;
+            bool direct = alloc.Device.Type == DeviceType.Cpu;
+            int chunk = Math.Max(1, chunkBytes / sizeof(float));
+            if (!direct) staging = ArrayPool<float>.Shared.Rent((int)Math.Min(chunk, Math.Max(e.Numel, 1)));
+            int es = e.DType.Size();
+            for (long pos = 0; pos < e.Numel; pos += chunk)
+            {
+                int n = (int)Math.Min(chunk, e.Numel - pos);
+                var from = new ReadOnlySpan<byte>(src + pos * es, n * es);
+                nint dst = t.DataPointer + (nint)(pos * sizeof(float));
+                if (direct)
+                {
+                    DTypeConvert.ToFloat(from, e.DType, new Span<float>((void*)dst, n));
+                }
+                else
+                {
+                    DTypeConvert.ToFloat(from, e.DType, staging.AsSpan(0, n));
+                    alloc.CopyFromHost(MemoryMarshal.AsBytes(staging.AsSpan(0, n)), dst);
+                }
+            }
+            return t;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (staging != null) ArrayPool<float>.Shared.Return(staging);
+        }
     }
 
     /// <summary>Reads a tensor into a new host array of <typeparamref name="T"/>, which must match the stored dtype.</summary>
@@ -239,8 +235,20 @@ public sealed unsafe class SafetensorsFile : ITensorSource
         return MemoryMarshal.Cast<byte, T>(GetBytes(name)).ToArray();
     }
 
+    /// <summary>Start of a tensor's bytes in the mapping; throws once the file is disposed (also for empty tensors).</summary>
+    private byte* DataPointer(SafetensorsEntry e)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+            throw new ObjectDisposedException(FilePath, $"{FilePath}: the file was disposed; tensor '{e.Name}' can no longer be read");
+        // A file whose data section is empty has no mapping; every tensor in it is empty.
+        return _base == null ? null : _base + DataOffset + e.Begin;
+    }
+
+    public override string ToString() => $"{FilePath} ({_entries.Count} tensors)";
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (_view != null && _base != null)
         {
             _base = null;

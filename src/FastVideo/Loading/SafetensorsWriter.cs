@@ -1,32 +1,97 @@
-using System.Runtime.InteropServices;
-using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using FastVideo.Tensors;
 
 namespace FastVideo.Loading;
 
 /// <summary>
-/// Writes safetensors files: header entries sorted by name, tensors in that order, header padded with spaces
-/// to a multiple of 8 bytes. The file is written under a temporary name and renamed, so a failure never
-/// leaves a partial file at <c>path</c>.
+/// Writes safetensors files the way the reference implementation lays them out: tensors ordered by element
+/// size (largest first) then by name, so that with the header padded with spaces to a multiple of 8 bytes
+/// every tensor starts at an offset aligned to its element size; ranges tile the data section with no holes;
+/// <c>__metadata__</c> (if any) first in the header. The file is written under a temporary name in the same
+/// folder, flushed to disk and renamed, so a failure (a tensor disposed mid-way, a full disk) never leaves a
+/// partial file at <c>path</c> and never damages a file already there.
 /// </summary>
 public static class SafetensorsWriter
 {
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <exception cref="ArgumentException">a name is empty, reserved (<c>__metadata__</c>) or repeated, or a tensor is null or disposed.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var list = tensors.ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var kv in list)
-            if (!names.Add(kv.Key)) throw new ArgumentException($"duplicate tensor name '{kv.Key}'", nameof(tensors));
+        foreach (var (name, t) in list)
+        {
+            if (string.IsNullOrEmpty(name)) throw new ArgumentException("a tensor name is null or empty", nameof(tensors));
+            if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved for the metadata map and cannot name a tensor", nameof(tensors));
+            if (!names.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'", nameof(tensors));
+            if (t is null) throw new ArgumentException($"tensor '{name}' is null", nameof(tensors));
+            if (t.IsDisposed) throw new ArgumentException($"tensor '{name}' [{ShapeUtil.Format(t.ShapeSpan)}] was disposed", nameof(tensors));
+        }
+        if (metadata != null)
+            foreach (var m in metadata)
+                if (m.Value is null) throw new ArgumentException($"metadata value '{m.Key}' is null (safetensors metadata values are strings)", nameof(metadata));
+        list.Sort((a, b) =>
+        {
+            int c = b.Value.DType.Size().CompareTo(a.Value.DType.Size());
+            return c != 0 ? c : string.CompareOrdinal(a.Key, b.Key);
+        });
 
+        var header = BuildHeader(list, metadata);
+        int pad = (8 - header.Length % 8) % 8;
+
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Span<byte> len = stackalloc byte[8];
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(header.Length + pad));
+                fs.Write(len);
+                fs.Write(header);
+                for (int i = 0; i < pad; i++) fs.WriteByte((byte)' ');
+                var buffer = new byte[1 << 20];
+                foreach (var (_, t) in list)
+                {
+                    long total = t.Bytes;
+                    for (long pos = 0; pos < total; pos += buffer.Length)
+                    {
+                        int n = (int)Math.Min(buffer.Length, total - pos);
+                        // Storage throws ObjectDisposedException if the tensor was disposed since validation.
+                        t.Storage.Allocator.CopyToHost(t.DataPointer + (nint)pos, buffer.AsSpan(0, n));
+                        fs.Write(buffer, 0, n);
+                    }
+                }
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, (IEnumerable<KeyValuePair<string, Tensor>>)tensors, metadata);
+
+    private static byte[] BuildHeader(List<KeyValuePair<string, Tensor>> list, IReadOnlyDictionary<string, string>? metadata)
+    {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        using (var w = new Utf8JsonWriter(ms, JsonOptions))
         {
             w.WriteStartObject();
             if (metadata is { Count: > 0 })
             {
                 w.WriteStartObject("__metadata__");
-                foreach (var m in metadata) w.WriteString(m.Key, m.Value);
+                foreach (var m in metadata.OrderBy(m => m.Key, StringComparer.Ordinal)) w.WriteString(m.Key, m.Value);
                 w.WriteEndObject();
             }
             long offset = 0;
@@ -46,47 +111,6 @@ public static class SafetensorsWriter
             }
             w.WriteEndObject();
         }
-        var header = ms.ToArray();
-        int pad = (8 - header.Length % 8) % 8;
-
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Span<byte> len = stackalloc byte[8];
-                BitConverter.TryWriteBytes(len, (ulong)(header.Length + pad));
-                fs.Write(len);
-                fs.Write(header);
-                for (int i = 0; i < pad; i++) fs.WriteByte((byte)' ');
-                var buffer = new byte[1 << 20];
-                foreach (var (_, t) in list)
-                {
-                    long remaining = t.Bytes;
-                    long pos = 0;
-                    while (remaining > 0)
-                    {
-                        int n = (int)Math.Min(buffer.Length, remaining);
-                        t.Storage.Allocator.CopyToHost(t.DataPointer + (nint)pos, buffer.AsSpan(0, n));
-                        fs.Write(buffer, 0, n);
-                        pos += n;
-                        remaining -= n;
-                    }
-                }
-                fs.Flush(true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch { }
-            throw;
-        }
+        return ms.ToArray();
     }
-
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Save(path, (IEnumerable<KeyValuePair<string, Tensor>>)tensors, metadata);
 }

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using FastVideo.Tensors;
+
+namespace FastVideo.Diagnostics;
+
+/// <summary>One backend as <c>fastvideo info</c> reports it.</summary>
+public sealed record BackendStatus(string Name, bool Available, string Detail);
+
+/// <summary>Facts about this process and machine that decide which code paths run.</summary>
+public static class SystemInfo
+{
+    public static string EngineVersion =>
+        typeof(SystemInfo).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    public static string CpuModel
+    {
+        get
+        {
+            try
+            {
+                if (File.Exists("/proc/cpuinfo"))
+                    foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                        if (line.StartsWith("model name", StringComparison.Ordinal))
+                            return line[(line.IndexOf(':') + 1)..].Trim();
+            }
+            catch (IOException) { }
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    /// <summary>The SIMD instruction sets the JIT will use, widest first.</summary>
+    public static IReadOnlyList<string> SimdFeatures()
+    {
+        var f = new List<string>();
+        if (Vector512.IsHardwareAccelerated) f.Add("Vector512");
+        if (Vector256.IsHardwareAccelerated) f.Add("Vector256");
+        if (Vector128.IsHardwareAccelerated) f.Add("Vector128");
+        if (Avx512F.IsSupported) f.Add("AVX-512F");
+        if (Avx512BW.IsSupported) f.Add("AVX-512BW");
+        if (Avx512Vbmi.IsSupported) f.Add("AVX-512VBMI");
+        if (Avx2.IsSupported) f.Add("AVX2");
+        if (Fma.IsSupported) f.Add("FMA");
+        if (System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported) f.Add("AdvSIMD");
+        return f;
+    }
+
+    /// <summary>
+    /// Probes the backends without initialising a device: the CPU is always there; CUDA needs the driver
+    /// library (libcuda.so.1). Absence is reported, never thrown.
+    /// </summary>
+    public static IReadOnlyList<BackendStatus> Backends()
+    {
+        var list = new List<BackendStatus>
+        {
+            new("cpu", true, $"{Environment.ProcessorCount} threads, {string.Join("/", SimdFeatures().Take(1))}"),
+        };
+        list.Add(ProbeCuda());
+        return list;
+    }
+
+    private static BackendStatus ProbeCuda()
+    {
+        string[] names = OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"];
+        foreach (var n in names)
+        {
+            if (NativeLibrary.TryLoad(n, out var h))
+            {
+                NativeLibrary.Free(h);
+                return new BackendStatus("cuda", true, $"driver library {n} found");
+            }
+        }
+        return new BackendStatus("cuda", false, $"no CUDA driver ({string.Join(", ", names)} not found): CUDA backend unavailable");
+    }
+
+    public static string FormatBytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double v = bytes;
+        int u = 0;
+        while (Math.Abs(v) >= 1024 && u < units.Length - 1) { v /= 1024; u++; }
+        return u == 0 ? $"{bytes} B" : $"{v:0.0} {units[u]}";
+    }
+
+    public static string FormatStats(AllocatorStats s) =>
+        $"current {FormatBytes(s.CurrentBytes)}, peak {FormatBytes(s.PeakBytes)}, cached {FormatBytes(s.CachedBytes)}, {s.Allocations} allocations ({s.CacheHits} from cache)";
+}

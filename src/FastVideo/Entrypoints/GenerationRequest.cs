@@ -1,0 +1,87 @@
+using FastVideo.Media;
+
+namespace FastVideo.Entrypoints;
+
+/// <summary>Which scheduler the denoising loop uses.</summary>
+public enum SchedulerKind
+{
+    /// <summary>Whatever the checkpoint's scheduler_config.json names.</summary>
+    Checkpoint,
+    UniPC,
+    FlowMatch,
+}
+
+/// <summary>
+/// One generation. Unset (null) values come from the model's preset (<see cref="WanPresets"/>); call
+/// <see cref="Resolve"/> to get the complete, validated settings.
+/// </summary>
+public sealed record GenerationRequest
+{
+    public required string Prompt { get; init; }
+    public string? NegativePrompt { get; init; }
+    /// <summary>Input image for image-to-video (uint8 RGB [H, W, 3] file path).</summary>
+    public string? ImagePath { get; init; }
+    public int? Height { get; init; }
+    public int? Width { get; init; }
+    public int? NumFrames { get; init; }
+    public int? Steps { get; init; }
+    public float? GuidanceScale { get; init; }
+    public float? FlowShift { get; init; }
+    public SchedulerKind Scheduler { get; init; } = SchedulerKind.Checkpoint;
+    public int? MaxSequenceLength { get; init; }
+    public long? Seed { get; init; }
+    public int? Fps { get; init; }
+
+    public ResolvedRequest Resolve(WanPreset preset)
+    {
+        var r = new ResolvedRequest(
+            Prompt,
+            NegativePrompt ?? preset.NegativePrompt,
+            ImagePath,
+            Height ?? preset.Height,
+            Width ?? preset.Width,
+            NumFrames ?? preset.NumFrames,
+            Steps ?? preset.Steps,
+            GuidanceScale ?? preset.GuidanceScale,
+            FlowShift ?? preset.FlowShift,
+            Scheduler,
+            MaxSequenceLength ?? 512,
+            Seed ?? preset.Seed,
+            Fps ?? preset.Fps);
+        r.Validate();
+        return r;
+    }
+}
+
+/// <summary>A request with every value decided.</summary>
+public sealed record ResolvedRequest(
+    string Prompt, string NegativePrompt, string? ImagePath,
+    int Height, int Width, int NumFrames, int Steps, float GuidanceScale, float FlowShift,
+    SchedulerKind Scheduler, int MaxSequenceLength, long Seed, int Fps)
+{
+    /// <summary>Classifier-free guidance runs when the scale is above 1.</summary>
+    public bool DoClassifierFreeGuidance => GuidanceScale > 1f;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Fail(string name, object value, string rule) =>
+            throw new ArgumentException($"{name} = {value}: {rule}", name);
+
+        if (string.IsNullOrWhiteSpace(Prompt)) Fail("prompt", "\"\"", "must not be empty");
+        if (NumFrames < 1 || (NumFrames - 1) % 4 != 0)
+            Fail("num-frames", NumFrames, $"must be 1 + 4k (e.g. {Math.Max(1, (NumFrames - 1) / 4 * 4 + 1)} or {((Math.Max(NumFrames, 1) - 1) / 4 + 1) * 4 + 1})");
+        if (Height < 16 || Height % 16 != 0) Fail("height", Height, "must be a positive multiple of 16");
+        if (Width < 16 || Width % 16 != 0) Fail("width", Width, "must be a positive multiple of 16");
+        if (Steps < 1) Fail("steps", Steps, "must be at least 1");
+        if (!float.IsFinite(GuidanceScale) || (GuidanceScale < 1f && GuidanceScale != 0f))
+            Fail("guidance-scale", GuidanceScale, "must be ≥ 1 (or 0/1 to turn classifier-free guidance off)");
+        if (!float.IsFinite(FlowShift) || FlowShift <= 0) Fail("flow-shift", FlowShift, "must be positive");
+        if (MaxSequenceLength < 1) Fail("max-sequence-length", MaxSequenceLength, "must be at least 1");
+        if (Fps < 1) Fail("fps", Fps, "must be at least 1");
+        if (Seed < 0) Fail("seed", Seed, "must be non-negative");
+    }
+}
+
+/// <summary>Where and how to save a result.</summary>
+public sealed record SaveOptions(string Path, OutputFormat Format = OutputFormat.Mp4, bool ContactSheet = false);
