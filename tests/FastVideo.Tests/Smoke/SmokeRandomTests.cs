@@ -37,16 +37,21 @@ public class SmokeRandomTests
     }
 
     [Test]
-    public void Cos2PiAgreesWithMathCos()
+    public void CosSin2PiAgreeWithMathCosSin()
     {
         var r = new SmokeRandom(8);
         double worst = 0;
         var vs = new List<double> { 0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1 - 1e-16 };
         for (int i = 0; i < 20000; i++) vs.Add(r.NextDouble());
-        foreach (var v in vs) worst = Math.Max(worst, Math.Abs(SmokeRandom.Cos2Pi(v) - Math.Cos(2 * Math.PI * v)));
+        foreach (var v in vs)
+        {
+            var (cos, sin) = SmokeRandom.CosSin2Pi(v);
+            worst = Math.Max(worst, Math.Max(Math.Abs(cos - Math.Cos(2 * Math.PI * v)), Math.Abs(sin - Math.Sin(2 * Math.PI * v))));
+        }
         Assert.That(worst, Is.LessThan(1e-15));
         Assert.That(SmokeRandom.Cos2Pi(0), Is.EqualTo(1.0));
         Assert.That(SmokeRandom.Cos2Pi(0.5), Is.EqualTo(-1.0));
+        Assert.That(SmokeRandom.CosSin2Pi(0.25).Sin, Is.EqualTo(1.0));
         Assert.Throws<ArgumentOutOfRangeException>(() => SmokeRandom.Cos2Pi(1.0));
     }
 

@@ -12,14 +12,15 @@ internal readonly record struct SentencePiece(string Piece, float Score, int Typ
 
 /// <summary>
 /// The fields of a unigram SentencePiece model that the smoke tokenizer sets: special piece ids and surfaces
-/// (TrainerSpec), and the normalizer flags (NormalizerSpec). Defaults are those of T5/UMT5's models:
-/// <c>&lt;pad&gt;</c> 0, <c>&lt;/s&gt;</c> 1, <c>&lt;unk&gt;</c> 2, no BOS.
+/// (TrainerSpec), and the normalizer flags (NormalizerSpec). Defaults: T5/UMT5's <c>&lt;pad&gt;</c> 0,
+/// <c>&lt;/s&gt;</c> 1, <c>&lt;unk&gt;</c> 2, and a <c>&lt;s&gt;</c> at 3 where those models have no BOS (−1), because
+/// Microsoft.ML.Tokenizers' unigram model fails on a negative bos_id.
 /// </summary>
 internal sealed record SentencePieceModelSpec
 {
     public required IReadOnlyList<SentencePiece> Pieces { get; init; }
     public int UnkId { get; init; } = 2;
-    public int BosId { get; init; } = -1;
+    public int BosId { get; init; } = 3;
     public int EosId { get; init; } = 1;
     public int PadId { get; init; } = 0;
     public bool ByteFallback { get; init; }

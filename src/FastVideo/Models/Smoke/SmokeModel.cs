@@ -47,8 +47,9 @@ public static class SmokeModel
     internal const int TextEncoderDModel = 64;
     internal static readonly SmokeTransformerRecipe Transformer = new() { TextDim = TextEncoderDModel };
     internal static readonly SmokeVaeRecipe Vae = new();
-    /// <summary>Stored dtype of the transformer weights.</summary>
-    internal static readonly DType TransformerDType = DType.F32;
+    /// <summary>Stored dtype of the transformer weights: BF16, as the 14B checkpoints ship, so every smoke run exercises
+    /// BF16 storage (Linear/conv weights stay BF16, norms and tables are converted to F32 on load).</summary>
+    internal static readonly DType TransformerDType = DType.BF16;
 
     internal static SmokeUmt5Recipe TextEncoderRecipe(int vocabSize) => new() { VocabSize = vocabSize, DModel = TextEncoderDModel };
 

@@ -98,36 +98,33 @@ internal static class SmokeModelWriter
         { "use_karras_sigmas", false },
     };
 
-    /// <summary>Draws every parameter (<see cref="SmokeRandom.ForName"/>) and saves them with diffusers' metadata.</summary>
+    /// <summary>Draws every parameter (each from its own <see cref="SmokeRandom.ForName"/> stream, so tensors are drawn
+    /// in parallel with the same result) and saves them with diffusers' metadata.</summary>
     private static void Weights(string folder, string relative, IReadOnlyList<ParameterSpec> specs, DType dtype, ulong seed)
     {
-        var tensors = new List<KeyValuePair<string, Tensor>>(specs.Count);
+        var tensors = new Tensor?[specs.Count];
         try
         {
-            foreach (var s in specs)
-            {
-                var values = new float[s.Count];
-                var rng = SmokeRandom.ForName(seed, s.Name);
-                for (int i = 0; i < values.Length; i++) values[i] = (float)(s.Mean + s.Std * rng.NextNormal());
-                Tensor t;
-                if (dtype == DType.BF16)
-                {
-                    var bf = new BFloat16[values.Length];
-                    for (int i = 0; i < bf.Length; i++) bf[i] = (BFloat16)values[i];
-                    t = Tensor.FromHost(CpuAllocator.Shared, bf, s.Shape);
-                }
-                else
-                {
-                    t = Tensor.FromHost(CpuAllocator.Shared, values, s.Shape);
-                }
-                tensors.Add(new(s.Name, t));
-            }
-            SafetensorsWriter.Save(Prepare(folder, relative), tensors, SafetensorsMetadata);
+            Parallel.For(0, specs.Count, i => tensors[i] = Draw(specs[i], dtype, seed));
+            SafetensorsWriter.Save(Prepare(folder, relative), specs.Select((s, i) => KeyValuePair.Create(s.Name, tensors[i]!)), SafetensorsMetadata);
         }
         finally
         {
-            foreach (var (_, t) in tensors) t.Dispose();
+            foreach (var t in tensors) t?.Dispose();
         }
+    }
+
+    /// <summary>N(mean, std²) values rounded to float (then to bfloat16, round-to-nearest-even, for BF16).</summary>
+    private static Tensor Draw(ParameterSpec s, DType dtype, ulong seed)
+    {
+        var values = new float[s.Count];
+        var rng = SmokeRandom.ForName(seed, s.Name);
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(s.Mean + s.Std * rng.NextNormal());
+        if (dtype == DType.F32) return Tensor.FromHost(CpuAllocator.Shared, values, s.Shape);
+        if (dtype != DType.BF16) throw new ArgumentException($"smoke weights are F32 or BF16, not {dtype}", nameof(dtype));
+        var bf = new BFloat16[values.Length];
+        for (int i = 0; i < bf.Length; i++) bf[i] = (BFloat16)values[i];
+        return Tensor.FromHost(CpuAllocator.Shared, bf, s.Shape);
     }
 
     private static void Text(string folder, string relative, string content) =>

@@ -15,7 +15,7 @@ namespace FastVideo.Models.Smoke;
 /// </summary>
 internal sealed record SmokeVaeRecipe
 {
-    public int BaseDim { get; init; } = 12;
+    public int BaseDim { get; init; } = 8;
     public int ZDim { get; init; } = 16;
     public int[] DimMult { get; init; } = [1, 2, 4, 4];
     public int NumResBlocks { get; init; } = 1;

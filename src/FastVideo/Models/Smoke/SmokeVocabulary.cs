@@ -4,6 +4,8 @@ namespace FastVideo.Models.Smoke;
 /// The smoke tokenizer's vocabulary: a fixed list in code, so the model file never changes. Layout (ids):
 /// <code>
 /// 0 &lt;pad&gt; (CONTROL), 1 &lt;/s&gt; (CONTROL), 2 &lt;unk&gt; (UNKNOWN)    — as the real umt5 tokenizer
+/// 3 &lt;s&gt; (CONTROL, bos_id)   — umt5 has no BOS (bos_id −1), but Microsoft.ML.Tokenizers 2.0.1's unigram
+///                               model indexes its piece table with bos_id and throws on −1; never emitted
 /// "▁" (word start), then "▁word" for common English/prompt words by rank, "▁Word" for the most common,
 /// word-internal suffixes ("s", "ing", …), common letter pairs, "▁c" for every printable ASCII c, and
 /// every printable ASCII character c alone (so any ASCII text has a segmentation without &lt;unk&gt;)
@@ -78,6 +80,7 @@ internal static class SmokeVocabulary
             new("<pad>", 0f, SentencePiece.Control),
             new("</s>", 0f, SentencePiece.Control),
             new("<unk>", 0f, SentencePiece.Unknown),
+            new("<s>", 0f, SentencePiece.Control),
             new(WordStart, -6f, SentencePiece.Normal),
         };
         var seen = new HashSet<string>(pieces.Select(p => p.Piece), StringComparer.Ordinal);
