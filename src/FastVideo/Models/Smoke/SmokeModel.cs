@@ -11,7 +11,8 @@ namespace FastVideo.Models.Smoke;
 /// noise-like: it proves the engine runs end to end, nothing more. See docs/SMOKE_MODEL.md.
 /// <para>Cache: <c>{root}/smoke-wan-v1/</c>, root = <c>$FASTVIDEO_CACHE</c>, else <c>$XDG_CACHE_HOME/fastvideo</c>,
 /// else <c>~/.cache/fastvideo</c>. The folder is built in a temporary sibling and moved into place in one rename,
-/// so readers never see a partial folder; a folder that does not match its stamp is rebuilt.</para>
+/// so readers never see a partial folder; a folder that does not match its stamp is rebuilt (see
+/// <see cref="EnsureCreated"/>).</para>
 /// <para>Changing anything that alters the files (sizes, vocabulary, seeds, configs) must bump
 /// <see cref="FolderName"/>, so that caches built by older versions are not mistaken for the new recipe.</para>
 /// </summary>
@@ -64,59 +65,69 @@ public static class SmokeModel
 
     /// <summary>
     /// The smoke model folder under <paramref name="cacheRoot"/> (default <see cref="DefaultCacheRoot"/>), built
-    /// first when it is absent or does not match its stamp. Safe to call from several processes at once: each
-    /// builds in its own temporary folder and the first rename wins; the others use the winner's folder.
+    /// first when it is absent or does not match its stamp. Safe to call from several threads and processes at
+    /// once: a valid folder is returned without locking; builders take an exclusive lock file
+    /// (<c>.smoke-wan-vN.lock</c>, released by the OS if a process dies), look again, build in a temporary sibling
+    /// and rename it into place, so a reader never sees a partial folder and a late caller uses the winner's.
     /// </summary>
-    /// <exception cref="IOException">the folder could not be created (the message names it and the last problem).</exception>
-    public static string EnsureCreated(string? cacheRoot = null)
+    /// <exception cref="IOException">the folder could not be created, or the lock not taken within
+    /// <paramref name="lockTimeout"/> (default two minutes); the message names the path.</exception>
+    public static string EnsureCreated(string? cacheRoot = null, TimeSpan? lockTimeout = null)
     {
         var root = Path.GetFullPath(cacheRoot ?? DefaultCacheRoot());
         var final = Path.Combine(root, FolderName);
-        string problem = "";
-        for (int attempt = 0; attempt < 4; attempt++)
+        if (Directory.Exists(final) && SmokeStamp.Verify(final, out _) != null) return final;
+        Directory.CreateDirectory(root);
+        using var buildLock = AcquireLock(Path.Combine(root, $".{FolderName}.lock"), lockTimeout ?? TimeSpan.FromMinutes(2));
+        string problem = "absent";
+        if (Directory.Exists(final) && SmokeStamp.Verify(final, out problem) != null) return final; // built while we waited
+        RemoveLeftovers(root);
+        var temp = Path.Combine(root, $".{FolderName}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
         {
+            SmokeModelWriter.Write(temp);
             if (Directory.Exists(final))
             {
-                if (SmokeStamp.Verify(final, out problem) != null) return final;
+                // Stale or damaged (see problem): move it out of the way in one rename, then delete it.
+                var stale = Path.Combine(root, $".{FolderName}.stale-{Guid.NewGuid():N}");
+                Directory.Move(final, stale);
+                TryDelete(stale);
             }
-            Directory.CreateDirectory(root);
-            RemoveLeftovers(root);
-            var temp = Path.Combine(root, $".{FolderName}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            Directory.Move(temp, final);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A builder that ignores the lock (another tool, a copy) may have won the rename: use its folder if valid.
+            if (Directory.Exists(final) && SmokeStamp.Verify(final, out _) != null) return final;
+            throw new IOException($"could not create the smoke model at {final} (previous state: {problem}): {e.Message}", e);
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
+        return final;
+    }
+
+    /// <summary>An exclusive lock: a file opened with FileShare.None (flock on Unix, a share lock on Windows),
+    /// retried every 50 ms until <paramref name="timeout"/>.</summary>
+    private static FileStream AcquireLock(string path, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
             try
             {
-                SmokeModelWriter.Write(temp);
-                if (Directory.Exists(final))
-                {
-                    if (SmokeStamp.Verify(final, out problem) != null) return final; // another process finished first
-                    // Stale or damaged: move it out of the way in one rename (a reader sees the old or no folder),
-                    // then delete it at leisure.
-                    var stale = Path.Combine(root, $".{FolderName}.stale-{Guid.NewGuid():N}");
-                    try
-                    {
-                        Directory.Move(final, stale);
-                    }
-                    catch (IOException)
-                    {
-                        // someone else moved or replaced it meanwhile; the next rename decides
-                    }
-                    TryDelete(stale);
-                }
-                try
-                {
-                    Directory.Move(temp, final);
-                    return final;
-                }
-                catch (IOException e) when (Directory.Exists(final))
-                {
-                    problem = $"lost the race to another builder ({e.Message})";
-                }
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            finally
+            catch (IOException) when (DateTime.UtcNow < deadline)
             {
-                TryDelete(temp);
+                Thread.Sleep(50); // held by another builder
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"could not take the smoke model build lock {path} within {timeout.TotalSeconds:F0} s: {e.Message}", e);
             }
         }
-        throw new IOException($"could not create the smoke model at {final}: {problem}");
     }
 
     /// <summary>True when <paramref name="folder"/> is a smoke model (its model_index.json carries <see cref="MarkerKey"/>).</summary>
@@ -135,20 +146,11 @@ public static class SmokeModel
         }
     }
 
-    /// <summary>Deletes temporary/stale folders that crashed builders left behind (older than ten minutes, so a
-    /// build in progress in another process is never touched).</summary>
+    /// <summary>Deletes temporary/stale folders that crashed builders left behind (called under the lock, so no
+    /// other builder of this recipe is running).</summary>
     private static void RemoveLeftovers(string root)
     {
-        foreach (var dir in Directory.EnumerateDirectories(root, $".{FolderName}.*"))
-        {
-            try
-            {
-                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > TimeSpan.FromMinutes(10)) TryDelete(dir);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        foreach (var dir in Directory.EnumerateDirectories(root, $".{FolderName}.*")) TryDelete(dir);
     }
 
     private static void TryDelete(string dir)
