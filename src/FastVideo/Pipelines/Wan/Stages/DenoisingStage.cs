@@ -24,6 +24,12 @@ public sealed class DenoisingStage(WanTransformer3DModel transformer, IBackend b
     private readonly int _checkInterval = nonFiniteCheckInterval >= 1 ? nonFiniteCheckInterval
         : throw new ArgumentOutOfRangeException(nameof(nonFiniteCheckInterval), nonFiniteCheckInterval, "must be at least 1");
 
+    /// <summary>
+    /// Tests only: force the host scan (true) or the device path (false: a summed value read back every
+    /// interval) whatever the device; null chooses by device.
+    /// </summary>
+    internal bool? ScanOnHost { get; init; }
+
     protected override IEnumerable<StageCheck<WanBatch>> InputChecks =>
     [
         new("scheduler", b => b.Scheduler is { } s && s.NumInferenceSteps == b.Request.Steps, "must be prepared with one timestep per step"),
@@ -46,7 +52,7 @@ public sealed class DenoisingStage(WanTransformer3DModel transformer, IBackend b
         int steps = scheduler.NumInferenceSteps;
         float guidance = batch.Request.GuidanceScale;
         bool cfg = batch.DoClassifierFreeGuidance;
-        bool cheapCheck = batch.Latents!.Device.Type == DeviceType.Cpu;
+        bool hostScan = ScanOnHost ?? batch.Latents!.Device.Type == DeviceType.Cpu;
         int lastFinite = 0;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++)
@@ -75,9 +81,9 @@ public sealed class DenoisingStage(WanTransformer3DModel transformer, IBackend b
                 batch.Latents = next; // disposes the previous latents, keeps next out of the scope
             }
 
-            if (cheapCheck || (i + 1) % _checkInterval == 0 || i == steps - 1)
+            if (hostScan || (i + 1) % _checkInterval == 0 || i == steps - 1)
             {
-                if (NonFinite(batch.Latents!) is { } detail)
+                if (NonFinite(batch.Latents!, hostScan) is { } detail)
                     throw new NonFiniteLatentsException(i + 1, steps, t, lastFinite, detail);
                 lastFinite = i + 1;
             }
@@ -89,9 +95,9 @@ public sealed class DenoisingStage(WanTransformer3DModel transformer, IBackend b
     }
 
     /// <summary>Null when every value is finite; otherwise a short description. Reads host memory directly on the CPU, one summed value elsewhere.</summary>
-    private string? NonFinite(Tensor latents)
+    private string? NonFinite(Tensor latents, bool hostScan)
     {
-        if (latents.Device.Type == DeviceType.Cpu)
+        if (hostScan)
         {
             long nan = 0, inf = 0;
             foreach (float v in latents.AsSpan<float>())
