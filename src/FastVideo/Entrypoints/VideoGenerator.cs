@@ -76,6 +76,7 @@ public sealed partial class VideoGenerator : IDisposable
         }
         catch
         {
+            backend.Allocator.ReleaseCache();
             backend.Dispose();
             throw;
         }
@@ -117,6 +118,7 @@ public sealed partial class VideoGenerator : IDisposable
             if (_disposed) return;
             _disposed = true;
             _pipeline.Dispose();
+            Backend.Allocator.ReleaseCache(); // the generator's own allocator: return its cached blocks now
             Backend.Dispose();
         }
     }
