@@ -143,7 +143,7 @@ public sealed class Umt5EncoderModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(attentionMask);
         using var scope = TensorScope.Begin();
-        var hidden = Forward(inputIds, attentionMask); // validates both inputs
+        using var hidden = Forward(inputIds, attentionMask); // validates both inputs; detached, so disposed here
         int batch = inputIds.Size(0), length = inputIds.Size(1);
         var mask = ReadMask(attentionMask);
         var keep = new float[batch * length];
