@@ -23,7 +23,8 @@ internal sealed record ModuleSpec(
     public static ModuleSpec For(ModuleKind kind) => kind switch
     {
         ModuleKind.Transformer => ModuleRunners.Transformer,
-        ModuleKind.VaeEncode or ModuleKind.VaeDecode => throw new NotSupportedException("PENDING-VAE"),
+        ModuleKind.VaeEncode => ModuleRunners.VaeEncode,
+        ModuleKind.VaeDecode => ModuleRunners.VaeDecode,
         ModuleKind.Umt5 => ModuleRunners.Umt5,
         ModuleKind.Clip => ModuleRunners.Clip,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "the VAE direction must be decided first"),

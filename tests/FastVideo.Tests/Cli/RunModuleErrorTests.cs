@@ -104,4 +104,29 @@ public class RunModuleErrorTests
         var run = CliTestSupport.Run("run-module", Golden.Path_("umt5_encoder", "model"), "--inputs", inPath, "--output", dir.File("out.safetensors"));
         CliTestSupport.AssertError(run, CliApp.ExitFailure, "input_ids must be I64 or I32", "F32");
     }
+
+    [Test]
+    public void VaeFramesNotOnePlusFourK()
+    {
+        using var dir = new TempDir();
+        var inPath = dir.File("in.safetensors");
+        CliTestSupport.WriteF32(inPath, ("video", new float[3 * 6 * 32 * 48], [1, 3, 6, 32, 48]));
+        var outPath = dir.File("out.safetensors");
+        var run = CliTestSupport.Run("run-module", Golden.Path_("wan_vae", "model"), "--inputs", inPath, "--output", outPath);
+        CliTestSupport.AssertError(run, CliApp.ExitFailure, "6 frames", "1 + 4k", "use 5 or 9");
+        Assert.That(File.Exists(outPath), Is.False);
+    }
+
+    [Test]
+    public void VaeDirectionNeedsKindWhenBothOrNeitherInputIsPresent()
+    {
+        using var dir = new TempDir();
+        var vae = Golden.Path_("wan_vae", "model");
+        CliTestSupport.AssertUsageError(CliTestSupport.Run("run-module", vae, "-i", Golden.Path_("wan_vae", "decode_3f.safetensors"), "-o", dir.File("o.safetensors")),
+            "both 'video' and 'latents'", "--kind vae-encode or --kind vae-decode");
+        CliTestSupport.AssertUsageError(CliTestSupport.Run("run-module", vae, "-i", T2VCase, "-o", dir.File("o.safetensors")),
+            "'video' (encode) or 'latents' (decode)", "hidden_states");
+        CliTestSupport.AssertUsageError(CliTestSupport.Run("run-module", vae, "-i", T2VCase, "-o", dir.File("o.safetensors"), "--kind", "vae-decode"),
+            "missing 'latents'", "vae-decode takes latents");
+    }
 }

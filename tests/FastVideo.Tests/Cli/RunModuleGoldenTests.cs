@@ -80,6 +80,30 @@ public class RunModuleGoldenTests
         AssertReproduces("clip_vision", "case_a.safetensors", ["pixel_values"], ["penultimate_hidden_state", "last_hidden_state", "image_embeds"]);
 
     [Test]
+    public void VaeEncode9f() =>
+        AssertReproduces("wan_vae", "encode_9f.safetensors", ["video"], ["latent_mean", "quant_conv_output", "latent_normalized"]);
+
+    [Test]
+    public void VaeEncode1f() =>
+        AssertReproduces("wan_vae", "encode_1f.safetensors", ["video"], ["latent_mean", "quant_conv_output", "latent_normalized"], "--kind", "vae-encode");
+
+    [Test]
+    public void VaeDecode3f() =>
+        AssertReproduces("wan_vae", "decode_3f.safetensors", ["latents"], ["video", "video_pre_clamp"]);
+
+    [Test]
+    public void VaeDecode1f_FromTheGoldenFileWithKind()
+    {
+        // decode_1f.safetensors holds both 'latents' and the expected 'video': --kind picks the direction.
+        using var dir = new TempDir();
+        var golden = Golden.Path_("wan_vae", "decode_1f.safetensors");
+        var outPath = dir.File("out.safetensors");
+        var run = CliTestSupport.Run("run-module", Golden.Path_("wan_vae", "model"), "-i", golden, "-o", outPath, "--kind", "vae-decode");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        AssertOutputs(outPath, golden, ["video", "video_pre_clamp"]);
+    }
+
+    [Test]
     public void ClipFromAShardedFolder()
     {
         // A transformers folder with model.safetensors.index.json + shards (how large checkpoints ship).
