@@ -21,6 +21,7 @@ public static class CliApp
         var root = new RootCommand("FastVideo.Native: video generation in-process, no Python");
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(RunModuleCommand.Create(output));
+        root.Subcommands.Add(GenerateCommand.Create(output));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
