@@ -1,37 +1,31 @@
 using FastVideo.Backends;
 using FastVideo.Backends.Cpu;
-using FastVideo.Diagnostics;
+using FastVideo.Entrypoints;
+using FastVideo.Tensors;
 
 namespace FastVideo.Cli;
 
-/// <summary>The <c>--device</c> values and the backend each one gives.</summary>
+/// <summary>The <c>--device</c> values of <c>run-module</c> and the backend each one gives.</summary>
 internal static class CliDevices
 {
-    public static readonly string[] Names = ["cpu", "cuda"];
-
-    /// <summary>Throws <see cref="UsageException"/> for a device name this build does not know.</summary>
-    public static string Check(string device)
+    /// <summary>The device, parsed as <see cref="VideoGenerator.ParseDevice"/> does (cpu, cuda, cuda:N); anything else is a usage error.</summary>
+    public static Device Check(string device)
     {
-        var d = device.Trim().ToLowerInvariant();
-        if (!Names.Contains(d))
-            throw new UsageException($"--device {device}: unknown device; expected one of {string.Join(", ", Names)}");
-        return d;
+        try
+        {
+            return VideoGenerator.ParseDevice(device);
+        }
+        catch (ArgumentException)
+        {
+            throw new UsageException($"--device {device}: unknown device; expected cpu, cuda or cuda:N");
+        }
     }
 
     /// <summary>
-    /// The backend for a checked device name. The CUDA backend is not part of this build yet, so <c>cuda</c>
-    /// fails with a runtime error that says what <c>fastvideo info</c> found (exit 1, not a usage error: the same
-    /// command line is right where the backend exists).
+    /// The backend for a device. The CUDA backend is not part of this build yet, so a CUDA device fails with a
+    /// runtime error (exit 1, not a usage error: the same command line is right where the backend exists).
     /// </summary>
-    public static IBackend Create(string device)
-    {
-        switch (Check(device))
-        {
-            case "cpu":
-                return CpuBackend.Default;
-            default:
-                var cuda = SystemInfo.Backends().FirstOrDefault(b => b.Name == "cuda");
-                throw new NotSupportedException($"--device cuda: this build has no CUDA backend for run-module yet ({cuda?.Detail ?? "not probed"}); use --device cpu");
-        }
-    }
+    public static IBackend Create(Device device) => device.Type == DeviceType.Cpu
+        ? CpuBackend.Default
+        : throw new NotSupportedException($"--device {device}: this build has no {device.Type.ToString().ToUpperInvariant()} backend for run-module; use --device cpu");
 }

@@ -110,7 +110,7 @@ internal static class GenerateCommand
             var target = args.ResolveOutput(settings.Seed);
             o.WriteLine($"prompt    \"{settings.Prompt}\"");
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"settings  {settings.Width}×{settings.Height}, {settings.NumFrames} frames, {settings.Steps} steps, guidance {settings.GuidanceScale:0.0##}, flow shift {settings.FlowShift:0.0##}, scheduler {SchedulerName(settings.Scheduler)}, seed {settings.Seed}, {settings.MaxSequenceLength} text tokens"));
+                $"settings  {settings.Width}×{settings.Height}, {Count(settings.NumFrames, "frame")}, {Count(settings.Steps, "step")}, guidance {settings.GuidanceScale:0.0##}, flow shift {settings.FlowShift:0.0##}, scheduler {SchedulerName(settings.Scheduler)}, seed {settings.Seed}, {settings.MaxSequenceLength} text tokens"));
 
             SavedOutput saved;
             try
@@ -119,7 +119,7 @@ internal static class GenerateCommand
                 bar.EndLine();
                 cancel.ThrowIfCancellationRequested();
                 saved = result.Save(new SaveOptions(target, format, args.ContactSheet), cancel);
-                o.WriteLine($"saved     {saved.Path} ({saved.Format.ToString().ToLowerInvariant()}, {result.Frames.Frames} frames {result.Frames.Width}×{result.Frames.Height} at {settings.Fps} fps)");
+                o.WriteLine($"saved     {saved.Path} ({saved.Format.ToString().ToLowerInvariant()}, {Count(result.Frames.Frames, "frame")} {result.Frames.Width}×{result.Frames.Height} at {settings.Fps} fps)");
                 if (saved.ContactSheetPath is { } cs) o.WriteLine($"sheet     {cs}");
                 o.WriteLine();
                 TimingTable.Write(o, result.Timings, result.PeakBytes, generator.Backend.Device.ToString());
@@ -134,6 +134,8 @@ internal static class GenerateCommand
         }
         return CliApp.ExitOk;
     }
+
+    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
     private static string SchedulerName(SchedulerKind k) => k switch
     {

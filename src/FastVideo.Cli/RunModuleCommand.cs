@@ -35,7 +35,7 @@ internal static class RunModuleCommand
         };
         var device = new Option<string>("--device")
         {
-            Description = $"Backend ({string.Join(" | ", CliDevices.Names)})",
+            Description = "Backend (cpu | cuda | cuda:N)",
             DefaultValueFactory = _ => "cpu",
         };
 
@@ -57,7 +57,7 @@ internal static class RunModuleCommand
     {
         // Usage checks first: everything that is wrong with the command line, before any weight is read.
         var requested = kindName is null ? (ModuleKind?)null : ModuleKinds.Parse(kindName);
-        var deviceChecked = CliDevices.Check(deviceName);
+        var device = CliDevices.Check(deviceName);
         if (!Directory.Exists(folder))
             throw new UsageException(File.Exists(folder)
                 ? $"{folder}: is a file; run-module takes a component folder (config.json + weights)"
@@ -89,8 +89,8 @@ internal static class RunModuleCommand
         var used = spec.Inputs.Concat(spec.OptionalInputs.Where(source.Contains)).ToList();
         var ignored = source.Names.Where(n => !used.Contains(n)).Order(StringComparer.Ordinal).ToList();
 
-        var backend = CliDevices.Create(deviceChecked);
-        o.WriteLine($"run-module: {component.ClassName} ({ModuleKinds.Describe(kind)}) from {component.FolderPath} on {deviceChecked}");
+        var backend = CliDevices.Create(device);
+        o.WriteLine($"run-module: {component.ClassName} ({ModuleKinds.Describe(kind)}) from {component.FolderPath} on {device}");
         if (ignored.Count > 0) o.WriteLine($"  ignoring {ignored.Count} other tensor(s) in the inputs: {DescribeNames(ignored)}");
 
         var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
