@@ -39,6 +39,21 @@ typedef unsigned long long fv_u64;
 
 #define FV_DEVICE __device__ __forceinline__
 
+// ---- params shared by several kernel files ---------------------------------------------------------------
+
+/// One contiguous input, one contiguous output of n elements, two scalar operands (activations, scale, clamp,
+/// casts). y may alias x.
+struct FvUnaryParams
+{
+    void* y;
+    const void* x;
+    fv_i64 n;
+    float a;
+    float b;
+};
+FV_ABI_STATIC_ASSERT(sizeof(FvUnaryParams) == 32, "FvUnaryParams layout is mirrored in C#");
+FV_ABI_OFFSET(FvUnaryParams, a, 24);
+
 // ---- element types ---------------------------------------------------------------------------------------
 
 /// 16-bit bfloat16 pattern; distinct struct types keep the two half-precision formats from mixing by accident.
