@@ -208,7 +208,7 @@ __device__ void fv_flash_attn_fwd_impl(const FvAttentionParams& p)
     for (int i = threadIdx.x; i < FV_FA_BLOCK_M * CHUNKS; i += FV_FA_THREADS)
     {
         const int r = i / CHUNKS, c = i % CHUNKS;
-        if (m0 + r < p.nq) *(fv_vec16*)(o + (fv_i64)(m0 + r) * p.o_stride_n + c * 8) = *(const fv_vec16*)(sK + r * PITCH + c * 8);
+        if (m0 + r < p.nq) fv_st16(o + (fv_i64)(m0 + r) * p.o_stride_n + c * 8, fv_ld16(sK + r * PITCH + c * 8));
     }
 }
 

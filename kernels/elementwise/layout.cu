@@ -194,7 +194,7 @@ extern "C" __global__ void fv_permute_b8(const FvPermuteParams p) { fv_permute_i
 extern "C" __global__ void fv_copy_rows(const FvCopyRowsParams p)
 {
     const fv_u64 bits = (fv_u64)p.dst | (fv_u64)p.src | (fv_u64)p.row_bytes | (fv_u64)p.src_stride_bytes | (fv_u64)p.dst_stride_bytes;
-    if ((bits & 15u) == 0) fv_copy_rows_impl<fv_vec16>(p);
+    if ((bits & 15u) == 0) fv_copy_rows_impl<uint4>(p);
     else if ((bits & 7u) == 0) fv_copy_rows_impl<fv_u64>(p);
     else if ((bits & 3u) == 0) fv_copy_rows_impl<fv_u32>(p);
     else fv_copy_rows_impl<fv_u8>(p);
