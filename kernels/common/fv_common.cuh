@@ -1,6 +1,8 @@
 // fv_common.cuh — shared by every kernel family: fixed-width types, dtype codes, bf16/f16 conversions,
 // vector loads and warp/block reductions.
 //
+// Under FV_EMULATE (kernels/dev/emu/fv_emu.h, the lab's CPU emulator) the inline PTX is replaced by C++.
+//
 // Contract: this header must compile with both nvcc (-fatbin, host compiler clang-14) and NVRTC (run-time
 // fallback). NVRTC has no standard library and no CUDA toolkit headers unless the caller passes them, so
 // nothing here includes anything: bf16/f16 are carried as raw 16-bit patterns and converted with PTX `cvt`
@@ -65,39 +67,59 @@ FV_DEVICE float fv_bf16_to_f32(fv_u16 b) { return __uint_as_float(((fv_u32)b) <<
 /// Round to nearest even; NaN stays NaN (cvt produces the canonical quiet NaN).
 FV_DEVICE fv_u16 fv_f32_to_bf16(float f)
 {
+#ifdef FV_EMULATE
+    return fv_emu_f32_to_bf16(f);
+#else
     fv_u16 r;
     asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(f));
     return r;
+#endif
 }
 
 FV_DEVICE float fv_f16_to_f32(fv_u16 h)
 {
+#ifdef FV_EMULATE
+    return fv_emu_f16_to_f32(h);
+#else
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
+#endif
 }
 
 /// Round to nearest even; overflow gives ±inf (IEEE, as System.Half).
 FV_DEVICE fv_u16 fv_f32_to_f16(float f)
 {
+#ifdef FV_EMULATE
+    return fv_emu_f32_to_f16(f);
+#else
     fv_u16 r;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r) : "f"(f));
     return r;
+#endif
 }
 
 /// Two floats packed as bf16x2: `lo` in bits 0..15, `hi` in bits 16..31 (the mma.sync operand order).
 FV_DEVICE fv_u32 fv_pack_bf16x2(float lo, float hi)
 {
+#ifdef FV_EMULATE
+    return (fv_u32)fv_f32_to_bf16(lo) | ((fv_u32)fv_f32_to_bf16(hi) << 16);
+#else
     fv_u32 r;
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
     return r;
+#endif
 }
 
 FV_DEVICE fv_u32 fv_pack_f16x2(float lo, float hi)
 {
+#ifdef FV_EMULATE
+    return (fv_u32)fv_f32_to_f16(lo) | ((fv_u32)fv_f32_to_f16(hi) << 16);
+#else
     fv_u32 r;
     asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
     return r;
+#endif
 }
 
 /// Load/store one element of T as float. T is float, fv_bf16 or fv_f16.
@@ -153,7 +175,11 @@ FV_DEVICE fv_vec16 fv_ld16(const void* p)
 /// 32-bit stores (seen with nvcc 11.8), which costs a quarter of the store bandwidth per instruction.
 FV_DEVICE void fv_st16(void* p, const fv_vec16& v)
 {
+#ifdef FV_EMULATE
+    *(uint4*)p = make_uint4(v.w[0], v.w[1], v.w[2], v.w[3]);
+#else
     asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"l"(p), "r"(v.w[0]), "r"(v.w[1]), "r"(v.w[2]), "r"(v.w[3]) : "memory");
+#endif
 }
 
 template <typename T> struct fv_vec_traits { static constexpr int n = 16 / (int)sizeof(T); };
@@ -234,7 +260,11 @@ template <typename T, int N> FV_DEVICE void fv_store_n(T* p, const float* v)
             w.x = fv_pack_f16x2(v[0], v[1]);
             w.y = fv_pack_f16x2(v[2], v[3]);
         }
+#ifdef FV_EMULATE
+        *(uint2*)p = w;
+#else
         asm volatile("st.global.v2.u32 [%0], {%1, %2};\n" ::"l"(p), "r"(w.x), "r"(w.y) : "memory");
+#endif
     }
     else
     {

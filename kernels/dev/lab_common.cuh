@@ -13,7 +13,15 @@
 #include <string>
 #include <vector>
 
+#ifdef FV_EMULATE
+// CPU emulation (emu/fv_emu.h, force-included): validation only, no timing, no Wan-sized cases.
+#define LAB_LAUNCH(k, grid, block, smem, ...) fv_emu_launch(k, dim3(grid), dim3(block), __VA_ARGS__)
+inline bool lab_emulated() { return true; }
+#else
 #include <cuda_runtime.h>
+#define LAB_LAUNCH(k, grid, block, smem, ...) k<<<grid, block, smem>>>(__VA_ARGS__)
+inline bool lab_emulated() { return false; }
+#endif
 
 #define CK(call) lab_check((call), #call, __FILE__, __LINE__)
 inline void lab_check(cudaError_t e, const char* what, const char* file, int line)
@@ -228,6 +236,7 @@ inline LabCheck lab_compare(const char* what, const std::vector<double>& ref, co
 /// that inputs come from HBM, not L2.
 inline double lab_time_ms(const std::function<void()>& fn, int reps = 20)
 {
+    if (lab_emulated()) return -1;
     static DevBuf flush;
     static size_t flush_bytes = 0;
     if (flush_bytes == 0)

@@ -23,12 +23,12 @@ static void unary_case(LabRng& rng, const char* name, UnaryK k, LabType t, long 
     std::vector<double> ref(n);
     for (long long i = 0; i < n; i++) ref[i] = f(x[offset + i], a, b);
     dy.poison();
-    k<<<lab_grid_stride_blocks(n, 4), 256>>>(p);
+    LAB_LAUNCH(k, lab_grid_stride_blocks(n, 4), 256, 0, p);
     CK_LAUNCH();
     auto got = lab_decode(dy.download(), t);
     got.erase(got.begin(), got.begin() + offset);
     auto c = lab_compare(name, ref, got, t == LAB_F32 ? 1e-5 : 1e-2);
-    double ms = time ? lab_time_ms([&] { k<<<lab_grid_stride_blocks(n, 4), 256>>>(p); }) : -1;
+    double ms = time ? lab_time_ms([&] { LAB_LAUNCH(k, lab_grid_stride_blocks(n, 4), 256, 0, p); }) : -1;
     lab_add(name, std::to_string(n) + (offset ? " unaligned" : ""), c, ms, 2.0 * n * lab_size(t));
 }
 
@@ -59,7 +59,7 @@ static void broadcast_cases(LabRng& rng)
             ref[i] = op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
         }
         dy.poison();
-        ks[op]<<<lab_grid_stride_blocks(p.numel), 256>>>(p);
+        LAB_LAUNCH(ks[op], lab_grid_stride_blocks(p.numel), 256, 0, p);
         CK_LAUNCH();
         lab_add(names[op], "[74,129] o [129]", lab_compare(names[op], ref, dy.download_f32(), 1e-5));
     }
@@ -79,16 +79,16 @@ static void broadcast_cases(LabRng& rng)
                 ref2[i] = a[i] + (double)sc[b * C + c] * sh[b * C + c];
             }
     dy.poison();
-    fv_modulate_f32<<<lab_grid_stride_blocks(p.numel), 256>>>(p);
+    LAB_LAUNCH(fv_modulate_f32, lab_grid_stride_blocks(p.numel), 256, 0, p);
     CK_LAUNCH();
     lab_add("modulate_f32", "[2,37,129] [2,1,129]", lab_compare("modulate_f32", ref, dy.download_f32(), 1e-5));
     dy.poison();
-    fv_add_gated_f32<<<lab_grid_stride_blocks(p.numel), 256>>>(p);
+    LAB_LAUNCH(fv_add_gated_f32, lab_grid_stride_blocks(p.numel), 256, 0, p);
     CK_LAUNCH();
     lab_add("add_gated_f32", "[2,37,129] [2,1,129]", lab_compare("add_gated_f32", ref2, dy.download_f32(), 1e-5));
 
     // Contiguous binaries and axpby, timed at the Wan size.
-    const long long n = kBig;
+    const long long n = lab_emulated() ? 4099 : kBig;
     auto x = rng.normals(n), y = rng.normals(n);
     DevBuf dx(n * 4), dyy(n * 4), dout(n * 4);
     dx.upload(x); dyy.upload(y);
@@ -96,13 +96,13 @@ static void broadcast_cases(LabRng& rng)
     std::vector<double> r(n);
     for (long long i = 0; i < n; i++) r[i] = 0.7 * x[i] - 1.3 * y[i];
     dout.poison();
-    fv_axpby_f32<<<lab_grid_stride_blocks(n, 4), 256>>>(q);
+    LAB_LAUNCH(fv_axpby_f32, lab_grid_stride_blocks(n, 4), 256, 0, q);
     CK_LAUNCH();
     auto c = lab_compare("axpby_f32", r, dout.download_f32(), 1e-5);
-    lab_add("axpby_f32", std::to_string(n), c, lab_time_ms([&] { fv_axpby_f32<<<lab_grid_stride_blocks(n, 4), 256>>>(q); }), 12.0 * n);
+    lab_add("axpby_f32", std::to_string(n), c, lab_time_ms([&] { LAB_LAUNCH(fv_axpby_f32, lab_grid_stride_blocks(n, 4), 256, 0, q); }), 12.0 * n);
     for (long long i = 0; i < n; i++) r[i] = (double)x[i] * y[i];
     dout.poison();
-    fv_mul_f32_contig<<<lab_grid_stride_blocks(n, 4), 256>>>(q);
+    LAB_LAUNCH(fv_mul_f32_contig, lab_grid_stride_blocks(n, 4), 256, 0, q);
     CK_LAUNCH();
     lab_add("mul_f32_contig", std::to_string(n), lab_compare("mul_f32_contig", r, dout.download_f32(), 1e-5));
 }
@@ -122,7 +122,7 @@ static void cast_cases(LabRng& rng)
             DevBuf dx = lab_upload(x, ts[a]), dy(n * lab_size(ts[b]));
             FvUnaryParams p{dy.p, dx.p, n, 0, 0};
             dy.poison();
-            ks[a][b]<<<lab_grid_stride_blocks(n, 8), 256>>>(p);
+            LAB_LAUNCH(ks[a][b], lab_grid_stride_blocks(n, 8), 256, 0, p);
             CK_LAUNCH();
             std::string name = std::string("cast_") + lab_type_name(ts[a]) + "_" + lab_type_name(ts[b]);
             auto got = lab_decode(dy.download(), ts[b]);
@@ -133,7 +133,7 @@ static void cast_cases(LabRng& rng)
     DevBuf dy(n * 2);
     FvFillParams p{dy.p, n, 0x3F80, 2, 0};
     dy.poison();
-    fv_fill<<<lab_grid_stride_blocks(n), 256>>>(p);
+    LAB_LAUNCH(fv_fill, lab_grid_stride_blocks(n), 256, 0, p);
     CK_LAUNCH();
     lab_add("fill", "777 x bf16 1.0", lab_compare("fill", std::vector<double>(n, 1.0), lab_decode(dy.download(), LAB_BF16), 0.0));
 }
@@ -156,7 +156,7 @@ static void reduce_cases(LabRng& rng)
             for (int c = 0; c < cols; c++) ref[r * cols + c] = std::exp(x[r * cols + c] - mx) / s;
         }
         dy.poison();
-        fv_softmax_f32<<<rows, lab_row_threads(cols, 4)>>>(p);
+        LAB_LAUNCH(fv_softmax_f32, rows, lab_row_threads(cols, 4), 0, p);
         CK_LAUNCH();
         lab_add("softmax_f32", "33x" + std::to_string(cols), lab_compare("softmax_f32", ref, dy.download_f32(), 1e-5));
     }
@@ -175,8 +175,8 @@ static void reduce_cases(LabRng& rng)
                     for (long long i = 0; i < inner; i++) ref[o * inner + i] += x[(o * len + l) * inner + i];
             if (mean) for (auto& r : ref) r /= len;
             dy.poison();
-            if (inner == 1) fv_reduce_rows_f32<<<outer, 256>>>(p);
-            else fv_reduce_cols_f32<<<lab_grid_stride_blocks(outer * inner), 256>>>(p);
+            if (inner == 1) LAB_LAUNCH(fv_reduce_rows_f32, outer, 256, 0, p);
+            else LAB_LAUNCH(fv_reduce_cols_f32, lab_grid_stride_blocks(outer * inner), 256, 0, p);
             CK_LAUNCH();
             std::string name = inner == 1 ? "reduce_rows_f32" : "reduce_cols_f32";
             lab_add(name, std::to_string(outer) + "x" + std::to_string(len) + "x" + std::to_string(inner) + (mean ? " mean" : " sum"),
@@ -201,7 +201,7 @@ static void layout_cases(LabRng& rng)
         for (long long a = 0; a < 5; a++) for (long long b = 0; b < 2; b++) for (long long c = 0; c < 7; c++) for (long long d = 0; d < 3; d++)
             ref[o++] = x[b * 105 + d * 35 + a * 7 + c];
         dy.poison();
-        fv_permute_b4<<<lab_grid_stride_blocks(210), 256>>>(p);
+        LAB_LAUNCH(fv_permute_b4, lab_grid_stride_blocks(210), 256, 0, p);
         CK_LAUNCH();
         lab_add("permute_b4", "[2,3,5,7]->(2,0,3,1)", lab_compare("permute_b4", ref, dy.download_f32(), 0.0));
     }
@@ -215,7 +215,7 @@ static void layout_cases(LabRng& rng)
             std::vector<double> ref(37 * 52);
             for (int r = 0; r < 37; r++) for (int c = 0; c < 52; c++) ref[r * 52 + c] = x[r * 64 + start + c];
             dy.poison();
-            fv_copy_rows<<<lab_grid_stride_blocks(37 * 52), 256>>>(p);
+            LAB_LAUNCH(fv_copy_rows, lab_grid_stride_blocks(37 * 52), 256, 0, p);
             CK_LAUNCH();
             lab_add("copy_rows", start == 3 ? "slice 37x52 (4B units)" : "slice 37x52 (16B units)", lab_compare("copy_rows", ref, dy.download_f32(), 0.0));
         }
@@ -238,7 +238,7 @@ static void layout_cases(LabRng& rng)
             ref[((long long)b * f * h * w + l) * K + k] = v;
         }
         dy.poison();
-        fv_patchify_b4<<<lab_grid_stride_blocks(n), 256>>>(p);
+        LAB_LAUNCH(fv_patchify_b4, lab_grid_stride_blocks(n), 256, 0, p);
         CK_LAUNCH();
         lab_add("patchify_b4", "[2,3,3,6,10] p122", lab_compare("patchify_b4", ref, dy.download_f32(), 0.0));
         // Unpatchify input: [B, L, (kt, kh, kw, c)]; y[b, c, t, i, j] = x[b, l, ((kt·ph + kh)·pw + kw)·C + c].
@@ -252,7 +252,7 @@ static void layout_cases(LabRng& rng)
         }
         FvPatchParams q{dz.p, dx.p, n, B, C, T, H, W, pt, ph, pw};
         dz.poison();
-        fv_unpatchify_b4<<<lab_grid_stride_blocks(n), 256>>>(q);
+        LAB_LAUNCH(fv_unpatchify_b4, lab_grid_stride_blocks(n), 256, 0, q);
         CK_LAUNCH();
         lab_add("unpatchify_b4", "[2,3,3,6,10] p122", lab_compare("unpatchify_b4", back, dz.download_f32(), 0.0));
     }
@@ -265,7 +265,7 @@ static void layout_cases(LabRng& rng)
         for (long long pl = 0; pl < planes; pl++) for (long long i = 0; i < 2 * H; i++) for (long long j = 0; j < 2 * W; j++)
             ref[(pl * 2 * H + i) * 2 * W + j] = x[(pl * H + i / 2) * W + j / 2];
         dy.poison();
-        fv_upsample_nearest2x_b2<<<lab_grid_stride_blocks(planes * 4 * H * W), 256>>>(p);
+        LAB_LAUNCH(fv_upsample_nearest2x_b2, lab_grid_stride_blocks(planes * 4 * H * W), 256, 0, p);
         CK_LAUNCH();
         lab_add("upsample_nearest2x_b2", "[6,5,7]", lab_compare("upsample_nearest2x_b2", ref, lab_decode(dy.download(), LAB_BF16), 0.0));
     }
@@ -282,7 +282,7 @@ static void layout_cases(LabRng& rng)
         for (long long k = 0; k < count; k++)
             for (int d = 0; d < D; d++) ref[k * D + d] = ids[k] < V ? (double)w[ids[k] * D + d] : NAN;
         dy.poison();
-        fv_embedding_f32<<<lab_grid_stride_blocks(count * D), 256>>>(p);
+        LAB_LAUNCH(fv_embedding_f32, lab_grid_stride_blocks(count * D), 256, 0, p);
         CK_LAUNCH();
         auto c = lab_compare("embedding_f32", ref, dy.download_f32(), 0.0);
         int err = 0;
@@ -312,7 +312,7 @@ static void im2col_case(LabRng& rng, int C, int T, int H, int W, int kt, int kh,
             ref[k * cols + j] = in ? x[(((long long)c * T + ti) * H + hi) * W + wi] : 0.0;
         }
     dc.poison();
-    fv_im2col_f32<<<lab_grid_stride_blocks(K * cols), 256>>>(p);
+    LAB_LAUNCH(fv_im2col_f32, lab_grid_stride_blocks(K * cols), 256, 0, p);
     CK_LAUNCH();
     char shape[96];
     std::snprintf(shape, sizeof shape, "C%d %dx%dx%d k%d%d%d s%d%d%d r%d+%d", C, T, H, W, kt, kh, kw, st, sh, sw, r0, rows);

@@ -9,6 +9,7 @@ static double tol_for(LabType out) { return out == LAB_F32 ? 1e-5 : 1e-2; }
 
 static void rms_case(LabRng& rng, long long rows, int cols, LabType tin, LabType tout, bool weight, bool time, long long pad = 0)
 {
+    if (time && lab_emulated()) return; // Wan-sized timing cases need the GPU
     const long long xs = cols + pad, ys = cols + pad;
     auto x = lab_round(rng.normals(rows * xs, 2.f, 0.3f), tin);
     auto w = rng.normals(cols, 0.5f, 1.f);
@@ -26,20 +27,21 @@ static void rms_case(LabRng& rng, long long rows, int cols, LabType tin, LabType
     auto kern = tin == LAB_F32 ? (tout == LAB_F32 ? fv_rmsnorm_f32 : fv_rmsnorm_f32_bf16) : tin == LAB_BF16 ? fv_rmsnorm_bf16 : fv_rmsnorm_f16;
     dim3 grid((unsigned)std::min<long long>(rows, 1 << 20)), block(lab_row_threads(cols, 16 / (int)lab_size(tin)));
     dy.poison();
-    kern<<<grid, block>>>(p);
+    LAB_LAUNCH(kern, grid, block, 0, p);
     CK_LAUNCH();
     auto got = lab_decode(dy.download(), tout);
     for (long long r = 0; r < rows; r++) for (long long c = cols; c < ys; c++) got[r * ys + c] = 0; // padding is not written
     std::string name = std::string("rmsnorm_") + lab_type_name(tin) + (tin != tout ? std::string("_") + lab_type_name(tout) : "");
     std::string shape = std::to_string(rows) + "x" + std::to_string(cols) + (weight ? " w" : "") + (pad ? " pad" : "");
     auto c = lab_compare(name.c_str(), ref, got, tol_for(tout));
-    double ms = time ? lab_time_ms([&] { kern<<<grid, block>>>(p); }) : -1;
+    double ms = time ? lab_time_ms([&] { LAB_LAUNCH(kern, grid, block, 0, p); }) : -1;
     lab_add(name, shape, c, ms, (double)rows * cols * (lab_size(tin) + lab_size(tout)));
 }
 
 static void ln_case(LabRng& rng, long long rows, int cols, int per_group, bool per_token, LabType tin, LabType tout, bool affine,
     bool modulate, float mean, bool time)
 {
+    if (time && lab_emulated()) return; // Wan-sized timing cases need the GPU
     auto x = lab_round(rng.normals(rows * cols, 1.5f, mean), tin);
     auto w = rng.normals(cols, 0.3f, 1.f), b = rng.normals(cols, 0.2f);
     long long groups = (rows + per_group - 1) / per_group;
@@ -75,18 +77,19 @@ static void ln_case(LabRng& rng, long long rows, int cols, int per_group, bool p
     auto kern = tin == LAB_F32 ? (tout == LAB_F32 ? fv_layernorm_f32 : fv_layernorm_f32_bf16) : tin == LAB_BF16 ? fv_layernorm_bf16 : fv_layernorm_f16;
     dim3 grid((unsigned)std::min<long long>(rows, 1 << 20)), block(lab_row_threads(cols, 16 / (int)lab_size(tin)));
     dy.poison();
-    kern<<<grid, block>>>(p);
+    LAB_LAUNCH(kern, grid, block, 0, p);
     CK_LAUNCH();
     std::string name = std::string("layernorm_") + lab_type_name(tin) + (tin != tout ? std::string("_") + lab_type_name(tout) : "");
     std::string shape = std::to_string(rows) + "x" + std::to_string(cols) + (affine ? " aff" : "") + (modulate ? (per_token ? " modtok" : " mod") : "")
         + (mean != 0 ? " mu" + std::to_string((int)mean) : "");
     auto c = lab_compare(name.c_str(), ref, lab_decode(dy.download(), tout), tol_for(tout));
-    double ms = time ? lab_time_ms([&] { kern<<<grid, block>>>(p); }) : -1;
+    double ms = time ? lab_time_ms([&] { LAB_LAUNCH(kern, grid, block, 0, p); }) : -1;
     lab_add(name, shape, c, ms, (double)rows * cols * (lab_size(tin) + lab_size(tout)));
 }
 
 static void gate_case(LabRng& rng, long long rows, int cols, int per_group, LabType tx, LabType ty, bool time)
 {
+    if (time && lab_emulated()) return; // Wan-sized timing cases need the GPU
     auto x = lab_round(rng.normals(rows * cols), tx), y = lab_round(rng.normals(rows * cols), ty);
     long long groups = (rows + per_group - 1) / per_group;
     auto g = rng.normals(groups * cols, 0.5f);
@@ -99,11 +102,11 @@ static void gate_case(LabRng& rng, long long rows, int cols, int per_group, LabT
     auto kern = tx == LAB_F32 ? (ty == LAB_F32 ? fv_residual_gate_f32 : fv_residual_gate_f32_bf16) : fv_residual_gate_bf16;
     dim3 grid((unsigned)std::min<long long>(rows, 1 << 20)), block(lab_row_threads(cols, 4));
     dout.poison();
-    kern<<<grid, block>>>(p);
+    LAB_LAUNCH(kern, grid, block, 0, p);
     CK_LAUNCH();
     std::string name = std::string("residual_gate_") + lab_type_name(tx) + (tx != ty ? std::string("_") + lab_type_name(ty) : "");
     auto c = lab_compare(name.c_str(), ref, lab_decode(dout.download(), tx), tol_for(tx));
-    double ms = time ? lab_time_ms([&] { kern<<<grid, block>>>(p); }) : -1;
+    double ms = time ? lab_time_ms([&] { LAB_LAUNCH(kern, grid, block, 0, p); }) : -1;
     lab_add(name, std::to_string(rows) + "x" + std::to_string(cols), c, ms, (double)rows * cols * (2 * lab_size(tx) + lab_size(ty)));
 }
 

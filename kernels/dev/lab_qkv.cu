@@ -6,6 +6,7 @@
 
 static void qkv_case(LabRng& rng, int B, int N, int H, int D, LabType tin, LabType tout, bool norm, bool rope, bool weights, bool time)
 {
+    if (time && lab_emulated()) return; // Wan-sized timing cases need the GPU
     const long long HD = (long long)H * D, rows = (long long)B * N, stride = 3 * HD;
     auto qkv = lab_round(rng.normals(rows * stride, 1.5f, 0.1f), tin);
     auto wq = rng.normals(HD, 0.3f, 1.f), wk = rng.normals(HD, 0.3f, 1.f);
@@ -66,7 +67,7 @@ static void qkv_case(LabRng& rng, int B, int N, int H, int D, LabType tin, LabTy
                                : tin == LAB_BF16 ? fv_qkv_norm_rope_bf16_bf16 : fv_qkv_norm_rope_f16_f16;
     dim3 grid((unsigned)std::min<long long>(rows, 1 << 20)), block(256);
     dq.poison(); dk.poison(); dv.poison();
-    kern<<<grid, block>>>(p);
+    LAB_LAUNCH(kern, grid, block, 0, p);
     CK_LAUNCH();
     std::string name = std::string("qkv_norm_rope_") + lab_type_name(tin) + "_" + lab_type_name(tout);
     char shape[96];
@@ -78,12 +79,13 @@ static void qkv_case(LabRng& rng, int B, int N, int H, int D, LabType tin, LabTy
     LabCheck c = c1;
     c.rel_l2 = std::max({c1.rel_l2, c2.rel_l2, c3.rel_l2});
     c.pass = c1.pass && c2.pass && c3.pass;
-    double ms = time ? lab_time_ms([&] { kern<<<grid, block>>>(p); }) : -1;
+    double ms = time ? lab_time_ms([&] { LAB_LAUNCH(kern, grid, block, 0, p); }) : -1;
     lab_add(name, shape, c, ms, (double)rows * 3 * HD * (lab_size(tin) + lab_size(tout)));
 }
 
 static void rope_case(LabRng& rng, int B, int N, int H, int D, bool time)
 {
+    if (time && lab_emulated()) return; // Wan-sized timing cases need the GPU
     long long rows = (long long)B * N, n = rows * H * D;
     auto x = rng.normals(n);
     std::vector<float> cs(N * (D / 2)), sn(N * (D / 2));
@@ -102,10 +104,10 @@ static void rope_case(LabRng& rng, int B, int N, int H, int D, bool time)
             }
     dim3 grid(lab_grid_stride_blocks(n / 2)), block(256);
     dy.poison();
-    fv_rope_f32<<<grid, block>>>(p);
+    LAB_LAUNCH(fv_rope_f32, grid, block, 0, p);
     CK_LAUNCH();
     auto c = lab_compare("rope_f32", ref, dy.download_f32(), 1e-5);
-    double ms = time ? lab_time_ms([&] { fv_rope_f32<<<grid, block>>>(p); }) : -1;
+    double ms = time ? lab_time_ms([&] { LAB_LAUNCH(fv_rope_f32, grid, block, 0, p); }) : -1;
     lab_add("rope_f32", "B" + std::to_string(B) + " N" + std::to_string(N) + " H" + std::to_string(H) + " D" + std::to_string(D), c, ms, (double)n * 8);
 }
 
