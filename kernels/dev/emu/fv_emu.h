@@ -1,5 +1,6 @@
 // fv_emu.h — a CPU emulator for the kernels in kernels/, so the lab (kernels/dev/lab_*.cu) can validate them on
-// a machine without a GPU: every CUDA thread of a block is an OS thread, __syncthreads is a block barrier,
+// a machine without a GPU: every CUDA thread of a block is a fiber (ucontext) of one OS thread, scheduled
+// round-robin; __syncthreads is a block barrier,
 // warp shuffles / ldmatrix / mma.sync are warp-collective exchanges through per-warp slots, cp.async copies at
 // once. Blocks run one after another, so static __shared__ variables (plain statics here) are the block's
 // shared memory. The PTX semantics emulated (ldmatrix, mma.m16n8k16 fragment layouts, cvt.rn) follow the PTX
@@ -11,7 +12,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <cmath>
 #include <math.h>
 #include <cstdint>
@@ -20,7 +20,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <thread>
+#include <ucontext.h>
 #include <vector>
 
 #define __global__
@@ -44,15 +44,24 @@ struct alignas(8) float2 { float x, y; };
 inline uint4 make_uint4(unsigned a, unsigned b, unsigned c, unsigned d) { return {a, b, c, d}; }
 inline float2 make_float2(float a, float b) { return {a, b}; }
 
-// ---- per-thread context ------------------------------------------------------------------------------------
+// ---- per-thread context: fibers ------------------------------------------------------------------------------
+
+/// A barrier among fibers of one OS thread: arrivals count up; the last one opens a new generation, the others
+/// yield until it does.
+struct FvEmuBarrier
+{
+    int n = 0, count = 0;
+    unsigned gen = 0;
+};
 
 struct FvEmuBlock
 {
-    std::unique_ptr<std::barrier<>> block_bar;
-    std::vector<std::unique_ptr<std::barrier<>>> warp_bar;
+    FvEmuBarrier block_bar;
+    std::vector<FvEmuBarrier> warp_bar;
     // Per-warp exchange slots: 32 lanes × 16 words (shuffles, ldmatrix addresses, mma fragments).
     std::vector<uint64_t> slots;
-    std::atomic<int> or_count{0};
+    int or_count = 0;
+    ucontext_t scheduler;
 };
 
 struct FvEmuThread
@@ -60,29 +69,46 @@ struct FvEmuThread
     dim3 tid, bid, bdim, gdim;
     int linear = 0;
     FvEmuBlock* blk = nullptr;
+    ucontext_t ctx;
+    std::vector<char> stack;
+    bool done = false;
+    std::function<void()> body;
 };
-inline thread_local FvEmuThread fv_emu_t;
+inline FvEmuThread* fv_emu_cur = nullptr;
 
-#define threadIdx (fv_emu_t.tid)
-#define blockIdx (fv_emu_t.bid)
-#define blockDim (fv_emu_t.bdim)
-#define gridDim (fv_emu_t.gdim)
+#define threadIdx (fv_emu_cur->tid)
+#define blockIdx (fv_emu_cur->bid)
+#define blockDim (fv_emu_cur->bdim)
+#define gridDim (fv_emu_cur->gdim)
 
-inline int fv_emu_lane() { return fv_emu_t.linear & 31; }
-inline int fv_emu_warp() { return fv_emu_t.linear >> 5; }
-inline uint64_t* fv_emu_slot(int lane) { return &fv_emu_t.blk->slots[((size_t)fv_emu_warp() * 32 + lane) * 16]; }
-inline void fv_emu_warp_sync() { fv_emu_t.blk->warp_bar[fv_emu_warp()]->arrive_and_wait(); }
+inline void fv_emu_yield() { swapcontext(&fv_emu_cur->ctx, &fv_emu_cur->blk->scheduler); }
+inline void fv_emu_wait(FvEmuBarrier& b)
+{
+    const unsigned gen = b.gen;
+    if (++b.count == b.n)
+    {
+        b.count = 0;
+        b.gen++;
+        return;
+    }
+    while (b.gen == gen) fv_emu_yield();
+}
 
-inline void __syncthreads() { fv_emu_t.blk->block_bar->arrive_and_wait(); }
+inline int fv_emu_lane() { return fv_emu_cur->linear & 31; }
+inline int fv_emu_warp() { return fv_emu_cur->linear >> 5; }
+inline uint64_t* fv_emu_slot(int lane) { return &fv_emu_cur->blk->slots[((size_t)fv_emu_warp() * 32 + lane) * 16]; }
+inline void fv_emu_warp_sync() { fv_emu_wait(fv_emu_cur->blk->warp_bar[fv_emu_warp()]); }
+
+inline void __syncthreads() { fv_emu_wait(fv_emu_cur->blk->block_bar); }
 inline int __syncthreads_or(int v)
 {
-    auto* b = fv_emu_t.blk;
+    auto* b = fv_emu_cur->blk;
     __syncthreads();
-    if (v) b->or_count.fetch_add(1);
+    if (v) b->or_count++;
     __syncthreads();
-    int r = b->or_count.load() != 0;
+    int r = b->or_count != 0;
     __syncthreads();
-    if (fv_emu_t.linear == 0) b->or_count.store(0);
+    if (fv_emu_cur->linear == 0) b->or_count = 0;
     __syncthreads();
     return r;
 }
@@ -108,7 +134,7 @@ inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); retu
 inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
 inline float __int_as_float(int u) { float f; std::memcpy(&f, &u, 4); return f; }
 using std::sqrt; // erfcf, expf, exp2f, fmaf, fmaxf, fminf, log2f: the C library's, from <math.h>
-inline int atomicExch(int* p, int v) { return reinterpret_cast<std::atomic<int>*>(p)->exchange(v); }
+inline int atomicExch(int* p, int v) { int o = *p; *p = v; return o; } // one OS thread: no races
 
 inline uint16_t fv_emu_f32_to_bf16(float f)
 {
@@ -210,34 +236,75 @@ inline void fv_emu_mma16816(float* d, const uint32_t* a, uint32_t b0, uint32_t b
 
 // ---- launch ------------------------------------------------------------------------------------------------
 
-/// Runs kernel(params) over grid × block: blockDim.x·y·z OS threads, each looping over all blocks in order,
-/// with a block barrier between blocks (so the static "__shared__" arrays are never shared by two blocks).
+inline void fv_emu_trampoline(unsigned lo, unsigned hi)
+{
+    auto* t = (FvEmuThread*)(((uintptr_t)hi << 32) | lo);
+    t->body();
+    t->done = true;
+    swapcontext(&t->ctx, &t->blk->scheduler);
+}
+
+/// Runs kernel(params) over grid × block. Blocks run one after another; within a block every CUDA thread is a
+/// fiber, resumed round-robin until all have finished (a fiber yields only inside a barrier), so the static
+/// "__shared__" arrays belong to the running block.
 template <typename P>
 inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, const P& p)
 {
     const int n = (int)(block.x * block.y * block.z);
     FvEmuBlock blk;
-    blk.block_bar = std::make_unique<std::barrier<>>(n);
-    for (int w = 0; w < (n + 31) / 32; w++) blk.warp_bar.push_back(std::make_unique<std::barrier<>>(std::min(32, n - 32 * w)));
+    blk.block_bar.n = n;
+    for (int w = 0; w < (n + 31) / 32; w++)
+    {
+        FvEmuBarrier b;
+        b.n = std::min(32, n - 32 * w);
+        blk.warp_bar.push_back(b);
+    }
     blk.slots.assign((size_t)((n + 31) / 32) * 32 * 16, 0);
-    std::vector<std::thread> threads;
+    std::vector<FvEmuThread> threads(n);
     for (int i = 0; i < n; i++)
-        threads.emplace_back([&, i] {
-            fv_emu_t.linear = i;
-            fv_emu_t.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y));
-            fv_emu_t.bdim = block;
-            fv_emu_t.gdim = grid;
-            fv_emu_t.blk = &blk;
-            for (unsigned z = 0; z < grid.z; z++)
-                for (unsigned y = 0; y < grid.y; y++)
-                    for (unsigned x = 0; x < grid.x; x++)
+    {
+        auto& t = threads[i];
+        t.linear = i;
+        t.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y));
+        t.bdim = block;
+        t.gdim = grid;
+        t.blk = &blk;
+        t.stack.resize(256 * 1024);
+        t.body = [kernel, &p] { kernel(p); };
+    }
+    for (unsigned z = 0; z < grid.z; z++)
+        for (unsigned y = 0; y < grid.y; y++)
+            for (unsigned x = 0; x < grid.x; x++)
+            {
+                for (auto& t : threads)
+                {
+                    t.bid = dim3(x, y, z);
+                    t.done = false;
+                    getcontext(&t.ctx);
+                    t.ctx.uc_stack.ss_sp = t.stack.data();
+                    t.ctx.uc_stack.ss_size = t.stack.size();
+                    t.ctx.uc_link = nullptr;
+                    uintptr_t a = (uintptr_t)&t;
+                    makecontext(&t.ctx, (void (*)())fv_emu_trampoline, 2, (unsigned)(a & 0xffffffffu), (unsigned)(a >> 32));
+                }
+                for (int live = n; live > 0;)
+                {
+                    live = 0;
+                    for (auto& t : threads)
                     {
-                        fv_emu_t.bid = dim3(x, y, z);
-                        kernel(p);
-                        blk.block_bar->arrive_and_wait();
+                        if (t.done) continue;
+                        fv_emu_cur = &t;
+                        swapcontext(&blk.scheduler, &t.ctx);
+                        fv_emu_cur = nullptr;
+                        live += t.done ? 0 : 1;
                     }
-        });
-    for (auto& t : threads) t.join();
+                }
+                if (blk.block_bar.count != 0)
+                {
+                    std::fprintf(stderr, "fv_emu: block (%u, %u, %u) ended with threads waiting at __syncthreads\n", x, y, z);
+                    std::abort();
+                }
+            }
 }
 
 // ---- the CUDA runtime subset the lab uses ------------------------------------------------------------------
