@@ -107,6 +107,8 @@ public interface IBackend : IDisposable
     /// <summary>
     /// softmax(q·kᵀ·scale + mask)·v. q [B, H, Nq, D], k and v [B, H, Nk, D] (v may have its own Dv);
     /// mask: additive F32 broadcastable to [B, H, Nq, Nk], or null. Memory O(N·D): tiled online softmax.
+    /// A query row whose scores are all −∞ gives 0, as PyTorch's scaled_dot_product_attention (plain softmax
+    /// would give NaN); a finite mask such as float.MinValue (T5) gives the ordinary softmax.
     /// </summary>
     Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, float scale);
     /// <summary>

@@ -87,16 +87,16 @@ public class ConvTests
     }
 
     private static void Check2d(int[] xs, int[] ws, bool withBias, (int H, int W) stride,
-        (int T, int B, int L, int R) pad, DType wdtype = DType.F32, int seed = 1)
+        (int T, int B, int L, int R) pad, DType wdtype = DType.F32, int seed = 1, DType biasDtype = DType.F32)
     {
         var x = Numerics.RandomNormal(xs.Aggregate(1, (a, b) => a * b), seed);
         var w = Numerics.RandomNormal(ws.Aggregate(1, (a, b) => a * b), seed + 1, 0.3f);
         var bias = withBias ? Numerics.RandomNormal(ws[0], seed + 2) : null;
         var expected = ReferenceConv3d(x, [xs[0], xs[1], 1, xs[2], xs[3]], Rounded(w, wdtype), [ws[0], ws[1], 1, ws[2], ws[3]],
-            bias, (1, stride.H, stride.W), (0, 0, pad.T, pad.B, pad.L, pad.R), out var outShape);
+            bias == null ? null : Rounded(bias, biasDtype), (1, stride.H, stride.W), (0, 0, pad.T, pad.B, pad.L, pad.R), out var outShape);
         using var xt = Tensor.FromHost<float>(x, xs);
         using var wt = Weight(w, ws, wdtype);
-        using var bt = bias == null ? null : Tensor.FromHost<float>(bias, ws[0]);
+        using var bt = bias == null ? null : Weight(bias, [ws[0]], biasDtype);
         using var y = Cpu.Conv2d(xt, wt, bt, stride, pad);
         Assert.That(y.Shape, Is.EqualTo(new[] { outShape[0], outShape[1], outShape[3], outShape[4] }));
         Numerics.AssertRelL2(y.ToArray<float>(), expected, Tol, $"conv2d x [{string.Join(",", xs)}] w [{string.Join(",", ws)}] {wdtype}");
@@ -113,6 +113,7 @@ public class ConvTests
     [Test] public void Conv2d_KernelLargerThanInputWithPadding() => Check2d([1, 2, 2, 3], [3, 2, 3, 3], true, (1, 1), (1, 1, 1, 1));
     [Test] public void Conv2d_SinglePixelSingleChannel() => Check2d([1, 1, 1, 1], [1, 1, 1, 1], true, (1, 1), (0, 0, 0, 0));
     [Test] public void Conv2d_Bf16Weights() => Check2d([1, 5, 8, 7], [7, 5, 3, 3], true, (1, 1), (1, 1, 1, 1), DType.BF16);
+    [Test] public void Conv2d_Bf16WeightsAndBias() => Check2d([2, 4, 5, 6], [3, 4, 3, 3], true, (1, 1), (1, 1, 1, 1), DType.BF16, biasDtype: DType.BF16);
     [Test] public void Conv2d_F16Weights() => Check2d([1, 5, 8, 7], [7, 5, 3, 3], true, (2, 2), (0, 1, 0, 1), DType.F16);
 
     [Test] public void Conv3d_Causal3x3x3() => Check3d([1, 4, 5, 6, 7], [5, 4, 3, 3, 3], true, (1, 1, 1), (2, 0, 1, 1, 1, 1));

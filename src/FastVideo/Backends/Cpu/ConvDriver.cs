@@ -5,31 +5,49 @@ namespace FastVideo.Backends.Cpu;
 /// <summary>
 /// Convolution as GEMM. Per sample n: y[n] (viewed as [O, P]) = W [O, K] · col [K, P] + bias, with col the
 /// im2col matrix of x[n]. The column matrix is built one slab of output rows at a time, so scratch memory is
-/// bounded by <see cref="ColumnBudget"/> floats (or one output row, when that alone is larger) whatever the
+/// bounded by <see cref="ColumnLimit"/> floats (or one output row, when that alone is larger) whatever the
 /// video size. A 1×1×1 kernel with unit stride and no padding skips im2col: x[n] viewed as [C, P] is
 /// already the column matrix.
 /// </summary>
 internal static unsafe class ConvDriver
 {
     /// <summary>
-    /// Floats in one im2col slab (16 MiB): large enough that the GEMM sees wide panels (its N is thousands of
-    /// columns), small enough to stay a fraction of the memory of a VAE decode.
+    /// Floats in one im2col slab (16 MiB) when that already gives the GEMM wide panels: measured on Zen 4, slabs
+    /// of 1–16 MiB run within noise of each other for C = 64..384 (3×3×3), so the smaller end is taken.
     /// </summary>
     public const long ColumnBudget = 1L << 22;
 
     /// <summary>
-    /// When positive, replaces <see cref="ColumnBudget"/> on this thread: lets tests force many slabs on small
-    /// inputs, so the slab boundaries are exercised without building large tensors.
+    /// A slab has at least this many columns (GEMM N) when <see cref="ColumnLimit"/> allows: with K = 10368
+    /// (C = 384, 3×3×3) a 16 MiB slab is only 364 columns and the GEMM ran ~20% slower than with ≥ 1000, and
+    /// the GEMM splits threads along N in 32-column tiles, so narrow slabs also starve its threads.
+    /// </summary>
+    public const int MinColumns = 1024;
+
+    /// <summary>Hard cap on one slab (64 MiB), above <see cref="ColumnBudget"/> only to reach <see cref="MinColumns"/>.</summary>
+    public const long ColumnLimit = 1L << 24;
+
+    /// <summary>
+    /// When positive, replaces <see cref="ColumnBudget"/> and <see cref="ColumnLimit"/> (and drops
+    /// <see cref="MinColumns"/>) on this thread: lets tests force many slabs on small inputs, so the slab
+    /// boundaries are exercised without building large tensors.
     /// </summary>
     [ThreadStatic] internal static long t_columnBudgetOverride;
 
-    /// <summary>Output rows per slab for <paramref name="g"/>: as many as fit in the budget, at least one.</summary>
+    /// <summary>Output rows per slab for <paramref name="g"/>: see <see cref="ColumnBudget"/>, <see cref="MinColumns"/>; at least one.</summary>
     public static int RowsPerSlab(in ConvGeometry g)
     {
-        long budget = t_columnBudgetOverride > 0 ? t_columnBudgetOverride : ColumnBudget;
-        long rowsTotal = (long)g.To * g.Ho;
-        long perRow = (long)g.K * g.Wo;
-        return (int)Math.Clamp(budget / Math.Max(perRow, 1), 1, Math.Max(rowsTotal, 1));
+        long rowsTotal = Math.Max((long)g.To * g.Ho, 1);
+        long perRow = Math.Max((long)g.K * g.Wo, 1);
+        long rows;
+        if (t_columnBudgetOverride > 0)
+            rows = t_columnBudgetOverride / perRow;
+        else
+        {
+            rows = Math.Max(ColumnBudget / perRow, (MinColumns + g.Wo - 1) / Math.Max(g.Wo, 1));
+            rows = Math.Min(rows, ColumnLimit / perRow);
+        }
+        return (int)Math.Clamp(rows, 1, rowsTotal);
     }
 
     /// <summary>
@@ -58,7 +76,7 @@ internal static unsafe class ConvDriver
             {
                 float* yn = y + n * (long)g.O * p;
                 if (bias != null) FillBias(yn, bias, g.O, p, options);
-                CpuGemm.Sgemm(false, false, g.O, pInt, g.C, 1f, w, g.C, x + n * g.InputPerSample, pInt, beta, yn, pInt);
+                CpuGemm.Gemm(false, false, g.O, pInt, g.C, 1f, w, g.C, x + n * g.InputPerSample, GemmBType.F32, pInt, beta, yn, pInt, null, threads);
             }
             return;
         }
@@ -81,7 +99,7 @@ internal static unsafe class ConvDriver
                     int rows = Math.Min(slab, rowsTotal - r0);
                     int cols = rows * g.Wo;
                     Parallel.For(0, g.K, options, k => ConvIm2Col.FillRow(geometry, xn, col, r0, rows, k));
-                    CpuGemm.Sgemm(false, false, g.O, cols, g.K, 1f, w, g.K, col, cols, beta, yn + (long)r0 * g.Wo, pInt);
+                    CpuGemm.Gemm(false, false, g.O, cols, g.K, 1f, w, g.K, col, GemmBType.F32, cols, beta, yn + (long)r0 * g.Wo, pInt, null, threads);
                 }
             }
         }
