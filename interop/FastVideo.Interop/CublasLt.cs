@@ -88,13 +88,13 @@ public sealed unsafe class CublasLtMatmulDesc : CublasLtDescriptor
 
     public void SetEpilogue(CublasLtEpilogue epilogue) => SetInt(AttrEpilogue, (int)epilogue, $"EPILOGUE {epilogue}");
 
-    /// <summary>The bias vector (one value per row of D in cuBLAS's column-major view) and its element type.</summary>
-    public void SetBias(nint bias, CudaDataType type)
-    {
+    /// <summary>The bias vector (one value per row of D in cuBLAS's column-major view); device pointer.</summary>
+    public void SetBiasPointer(nint bias) =>
         CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(Raw, AttrBiasPointer, &bias, (nuint)sizeof(nint)),
             "cublasLtMatmulDescSetAttribute", "BIAS_POINTER");
-        SetInt(AttrBiasDataType, (int)type, $"BIAS_DATA_TYPE {type}");
-    }
+
+    /// <summary>The bias element type when it differs from the default (D's type for FP32 outputs).</summary>
+    public void SetBiasDataType(CudaDataType type) => SetInt(AttrBiasDataType, (int)type, $"BIAS_DATA_TYPE {type}");
 
     protected override bool ReleaseHandle()
     {
@@ -134,7 +134,7 @@ public sealed unsafe class CublasLtMatrixLayout : CublasLtDescriptor
 /// <summary>cublasLtMatmulPreference_t: the search limits for the heuristic (workspace size).</summary>
 public sealed unsafe class CublasLtPreference : CublasLtDescriptor
 {
-    private const int AttrMaxWorkspaceBytes = 1;
+    private const int AttrMaxWorkspaceBytes = 1, AttrMinAlignmentA = 5;
 
     public static CublasLtPreference Create(long maxWorkspaceBytes)
     {
@@ -146,6 +146,21 @@ public sealed unsafe class CublasLtPreference : CublasLtDescriptor
         CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceSetAttribute(raw, AttrMaxWorkspaceBytes, &ws, sizeof(ulong)),
             "cublasLtMatmulPreferenceSetAttribute", "MAX_WORKSPACE_BYTES");
         return p;
+    }
+
+    /// <summary>
+    /// Tells the heuristic how the A, B, C and D pointers are aligned (bytes, powers of two up to 256). Without it
+    /// cuBLASLt assumes 256-byte alignment and may pick a kernel that faults on a tensor view at an odd offset.
+    /// </summary>
+    public void SetMinAlignment(int a, int b, int c, int d)
+    {
+        Span<uint> v = [(uint)a, (uint)b, (uint)c, (uint)d];
+        for (int i = 0; i < 4; i++)
+        {
+            uint x = v[i];
+            CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceSetAttribute(Raw, AttrMinAlignmentA + i, &x, sizeof(uint)),
+                "cublasLtMatmulPreferenceSetAttribute", $"MIN_ALIGNMENT_{"ABCD"[i]}_BYTES = {x}");
+        }
     }
 
     protected override bool ReleaseHandle()
