@@ -5,9 +5,16 @@ namespace FastVideo.Cuda;
 
 /// <summary>
 /// One row-major (strided-batched) GEMM: D[b] (M×N) = alpha·A[b] (M×K)·B[b] (K×N, or stored N×K when
-/// <see cref="TransposeB"/>) (+ bias[N] broadcast over rows). Strides are in elements between batch entries.
+/// <see cref="TransposeB"/>) (+ bias[N] broadcast over rows). Strides are in elements between batch entries;
+/// leading dimensions (elements between rows) default to packed rows (0): K for A, N (or K when transposed) for B, N for D.
 /// </summary>
-public readonly record struct GemmShape(int M, int N, int K, int Batch = 1, bool TransposeB = false, long StrideA = 0, long StrideB = 0, long StrideD = 0);
+public readonly record struct GemmShape(int M, int N, int K, int Batch = 1, bool TransposeB = false, long StrideA = 0, long StrideB = 0,
+    long StrideD = 0, long LdA = 0, long LdB = 0, long LdD = 0)
+{
+    public long LeadA => LdA > 0 ? LdA : K;
+    public long LeadB => LdB > 0 ? LdB : TransposeB ? K : N;
+    public long LeadD => LdD > 0 ? LdD : N;
+}
 
 /// <summary>
 /// Row-major GEMMs on cuBLASLt, with one cached plan (descriptors + the heuristic's algorithm) per distinct
@@ -109,12 +116,12 @@ public sealed class CublasLtGemm : IDisposable
             // cuBLAS A := our B. Not transposed: row-major K×N = column-major N×K (ld N). Transposed: stored N×K
             // row-major = column-major K×N (ld K), used with op T.
             la = s.TransposeB
-                ? CublasLtMatrixLayout.Create(key.AB, s.K, s.N, s.K, s.Batch, s.StrideB)
-                : CublasLtMatrixLayout.Create(key.AB, s.N, s.K, s.N, s.Batch, s.StrideB);
+                ? CublasLtMatrixLayout.Create(key.AB, s.K, s.N, s.LeadB, s.Batch, s.StrideB)
+                : CublasLtMatrixLayout.Create(key.AB, s.N, s.K, s.LeadB, s.Batch, s.StrideB);
             // cuBLAS B := our A, row-major M×K = column-major K×M (ld K).
-            lb = CublasLtMatrixLayout.Create(key.AB, s.K, s.M, s.K, s.Batch, s.StrideA);
+            lb = CublasLtMatrixLayout.Create(key.AB, s.K, s.M, s.LeadA, s.Batch, s.StrideA);
             // D row-major M×N = column-major N×M (ld N).
-            ld = CublasLtMatrixLayout.Create(key.D, s.N, s.M, s.N, s.Batch, s.StrideD);
+            ld = CublasLtMatrixLayout.Create(key.D, s.N, s.M, s.LeadD, s.Batch, s.StrideD);
             pref = CublasLtPreference.Create(WorkspaceBytes);
             pref.SetMinAlignment(key.AlignB, key.AlignA, key.AlignD, key.AlignD);
             var h = CublasLt.Heuristic(handle, desc, la, lb, ld, ld, pref, Describe(key));
