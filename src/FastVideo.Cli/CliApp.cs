@@ -13,6 +13,8 @@ public static class CliApp
         var error = stderr ?? Console.Error;
         var root = new RootCommand("FastVideo.Native: video generation in-process, no Python");
         root.Subcommands.Add(InfoCommand.Create(output));
+        root.Subcommands.Add(SelftestCommand.Create(output));
+        root.Subcommands.Add(BenchCommand.Create(output));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

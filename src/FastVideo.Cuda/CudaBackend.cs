@@ -69,6 +69,9 @@ public sealed partial class CudaBackend : IBackend
     /// <summary>The module loader (where each kernel module came from).</summary>
     public KernelModules Modules => _modules;
 
+    /// <summary>The caching allocator (statistics, poisoning for self-tests).</summary>
+    public CudaCachingAllocator CudaAllocator => _allocator;
+
     /// <summary>The cuBLASLt GEMM runner (plan cache).</summary>
     public CublasLtGemm Gemm => _gemm;
 

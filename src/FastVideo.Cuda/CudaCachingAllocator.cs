@@ -46,6 +46,12 @@ public sealed class CudaCachingAllocator : IAllocator, IDisposable
 
     public Device Device => Device.Cuda(_device.Ordinal);
 
+    /// <summary>
+    /// Fill every buffer handed out with 0xFF bytes (NaN in F32, BF16 and F16) before use, so an element an op
+    /// fails to write shows up as NaN (self-tests; costs one memset per allocation).
+    /// </summary>
+    public bool PoisonAllocations { get; set; }
+
     /// <summary>Whether new memory comes from the stream-ordered pool (cuMemAllocAsync) rather than cuMemAlloc.</summary>
     public bool UsesMemoryPool => _pooled;
 
@@ -78,7 +84,7 @@ public sealed class CudaCachingAllocator : IAllocator, IDisposable
                 _hits++;
                 _cached -= capacity;
                 Account(capacity);
-                return stack.Pop();
+                return Poison(stack.Pop(), capacity);
             }
         }
         _device.MakeCurrent();
@@ -91,6 +97,14 @@ public sealed class CudaCachingAllocator : IAllocator, IDisposable
         if (r == CudaErrors.OutOfMemory) throw OutOfMemory(bytes, capacity);
         CudaDriver.Check(r, _pooled ? "cuMemAllocAsync" : "cuMemAlloc", $"{capacity} bytes on cuda:{_device.Ordinal}");
         lock (_gate) Account(capacity);
+        return Poison(p, capacity);
+    }
+
+    private nint Poison(nint p, long capacity)
+    {
+        if (!PoisonAllocations) return p;
+        _device.MakeCurrent();
+        CudaDriver.Memset8(p, 0xFF, capacity, _device.Stream);
         return p;
     }
 
