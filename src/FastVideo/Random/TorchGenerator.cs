@@ -6,8 +6,9 @@ namespace FastVideo.Rng;
 
 /// <summary>
 /// Reproduces <c>torch.Generator("cpu").manual_seed(seed)</c> and the float32 <c>torch.rand</c> /
-/// <c>torch.randn</c> it feeds, bit for bit (torch 1.13 through current main), so that initial latents and
-/// any other seeded noise equal the Python pipeline's. State: an <see cref="Mt19937"/> engine plus torch's
+/// <c>torch.randn</c> it feeds, bit for bit against torch 1.13 (golden_rng; later torch versions keep the same
+/// float32 algorithm as far as their sources were checked), so that initial latents and any other seeded noise
+/// equal the Python pipeline's. The scalar path's double log/sin/cos come from the C library, as in torch. State: an <see cref="Mt19937"/> engine plus torch's
 /// cached second Box-Muller value of the scalar (double) normal path. Consecutive calls advance the state
 /// exactly as consecutive torch calls on one generator do. Not thread-safe (torch locks; one owner here).
 /// </summary>

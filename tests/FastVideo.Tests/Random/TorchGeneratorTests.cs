@@ -156,12 +156,13 @@ public sealed class TorchGeneratorTests
     [Test]
     public void Avx2Block_VectorAndScalarEmulations_AgreeBitwise()
     {
-        // Every 24-bit uniform pattern the kernel can see is too many; sweep the extremes plus 200k random blocks.
+        // The golden tensors exercise whichever path this machine runs; this pins the other one to it: the
+        // extremes plus 50k random blocks (800k values).
         var gen = new TorchGenerator(123);
         var block = new float[16];
         var a = new float[16];
         var b = new float[16];
-        for (int trial = 0; trial < 200_000; trial++)
+        for (int trial = 0; trial < 50_000; trial++)
         {
             gen.Rand(block);
             if (trial == 0) { Array.Fill(block, 0f); }

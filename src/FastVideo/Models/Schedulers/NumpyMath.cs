@@ -1,0 +1,47 @@
+namespace FastVideo.Models.Schedulers;
+
+/// <summary>
+/// The few numpy / torch scalar routines the schedules depend on, with their exact operation order, so
+/// that sigmas and timesteps come out bit-identical to diffusers'.
+/// </summary>
+internal static class NumpyMath
+{
+    /// <summary>
+    /// <c>numpy.linspace(start, stop, num)</c> in float64: y[i] = i·step + start with step = (stop − start)/(num − 1)
+    /// (a rounded product, then a rounded sum; not fused), and y[num−1] = stop exactly. num = 1 gives [start].
+    /// </summary>
+    public static double[] Linspace(double start, double stop, int num)
+    {
+        if (num < 0) throw new ArgumentOutOfRangeException(nameof(num), num, "linspace: negative count");
+        var y = new double[num];
+        if (num == 0) return y;
+        if (num == 1)
+        {
+            y[0] = start;
+            return y;
+        }
+        int div = num - 1;
+        double delta = stop - start;
+        double step = delta / div;
+        for (int i = 0; i < num; i++)
+        {
+            // numpy special-cases a zero step (denormal deltas): y = i/div·delta.
+            double v = step == 0 ? i / (double)div * delta : i * step;
+            y[i] = v + start;
+        }
+        y[num - 1] = stop;
+        return y;
+    }
+
+    /// <summary>
+    /// expm1 on a float32 value, correctly rounded in practice (as torch's <c>expm1</c> on a float32 tensor via
+    /// the C library): evaluated in double, where exp(x) − 1 loses nothing that float32 can see unless |x| is
+    /// tiny, in which case the Taylor series is used. ±∞ and NaN behave as expm1f (−∞ → −1).
+    /// </summary>
+    public static float Expm1(float x)
+    {
+        double d = x;
+        if (Math.Abs(d) < 1e-5) return (float)(d + d * d / 2 + d * d * d / 6);
+        return (float)(Math.Exp(d) - 1.0);
+    }
+}

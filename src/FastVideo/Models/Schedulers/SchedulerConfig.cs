@@ -1,0 +1,81 @@
+using System.Text.Json;
+
+namespace FastVideo.Models.Schedulers;
+
+/// <summary>
+/// A scheduler's configuration as read from a diffusers <c>scheduler_config.json</c>. <c>_class_name</c> picks
+/// the type: <c>"UniPCMultistepScheduler"</c> → <see cref="UniPCMultistepConfig"/>,
+/// <c>"FlowMatchEulerDiscreteScheduler"</c> → <see cref="FlowMatchEulerDiscreteConfig"/>. Keys this engine does
+/// not read are ignored; keys it reads are type-checked; settings it does not implement are rejected with a
+/// <see cref="SchedulerConfigException"/> naming the key. Records, so overrides are <c>config with { ... }</c>.
+/// </summary>
+public abstract record SchedulerConfig
+{
+    /// <summary>Training timesteps (σ = t / NumTrainTimesteps).</summary>
+    public int NumTrainTimesteps { get; init; } = 1000;
+
+    /// <summary>The diffusers class name this configuration belongs to.</summary>
+    public abstract string ClassName { get; }
+
+    /// <summary>The flow-matching shift (<c>shift</c> or <c>flow_shift</c>): σ' = s·σ / (1 + (s − 1)·σ).</summary>
+    public abstract double FlowShift { get; }
+
+    /// <summary>The same configuration with another flow shift (FastVideo's <c>--flow-shift</c> override).</summary>
+    public abstract SchedulerConfig WithFlowShift(double shift);
+
+    /// <summary>Checks every setting; throws <see cref="SchedulerConfigException"/> for unsupported ones.</summary>
+    public abstract void Validate(string source = "scheduler config");
+
+    /// <summary>A new scheduler for this configuration (validated first).</summary>
+    public abstract IScheduler CreateScheduler();
+
+    /// <summary>Reads and validates a <c>scheduler_config.json</c> file.</summary>
+    public static SchedulerConfig Load(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"{full}: scheduler config not found", full);
+        return Parse(File.ReadAllText(full), full);
+    }
+
+    /// <summary>Parses and validates a scheduler config JSON object; <paramref name="source"/> names it in errors.</summary>
+    public static SchedulerConfig Parse(string json, string source = "scheduler_config.json")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new SchedulerConfigException(source, "(file)", $"not valid JSON ({e.Message})");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new SchedulerConfigException(source, "(file)", $"expected a JSON object, got {doc.RootElement.ValueKind}");
+            var r = new ConfigReader(doc.RootElement, source);
+            if (!r.Has("_class_name"))
+                throw r.Error("_class_name", $"missing; expected \"{UniPCMultistepConfig.DiffusersClassName}\" or \"{FlowMatchEulerDiscreteConfig.DiffusersClassName}\"");
+            string cls = r.String("_class_name", "");
+            SchedulerConfig config = cls switch
+            {
+                UniPCMultistepConfig.DiffusersClassName => UniPCMultistepConfig.Read(r),
+                FlowMatchEulerDiscreteConfig.DiffusersClassName => FlowMatchEulerDiscreteConfig.Read(r),
+                _ => throw r.Error("_class_name",
+                    $"scheduler \"{cls}\" is not supported; expected \"{UniPCMultistepConfig.DiffusersClassName}\" or \"{FlowMatchEulerDiscreteConfig.DiffusersClassName}\""),
+            };
+            config.Validate(source);
+            return config;
+        }
+    }
+
+    /// <summary>Shared checks: positive training steps and a positive, finite shift.</summary>
+    protected void ValidateCommon(string source, string shiftKey)
+    {
+        if (NumTrainTimesteps < 1)
+            throw new SchedulerConfigException(source, "num_train_timesteps", $"must be at least 1, got {NumTrainTimesteps}");
+        if (!double.IsFinite(FlowShift) || FlowShift <= 0)
+            throw new SchedulerConfigException(source, shiftKey, $"must be a positive number, got {FlowShift}");
+    }
+}

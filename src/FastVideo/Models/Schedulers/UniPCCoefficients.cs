@@ -1,0 +1,132 @@
+namespace FastVideo.Models.Schedulers;
+
+/// <summary>
+/// The scalar part of one UniPC update (bh2, data prediction, flow sigmas: α = 1 − σ), computed in float32 with
+/// the operation order of diffusers' 0-dim torch tensors. The tensor update is then
+/// <code>
+/// x_next = (σ_t/σ_s0)·x − (α_t·h_φ1)·m0 − Σ_k Coeffs[k]·(m_k − m0)     (k over the older history)
+/// </code>
+/// where for the predictor (UniP) the sum is α_t·B(h)·Σ ρ_k·D1_k with D1_k = (m_k − m0)/r_k, and for the corrector
+/// (UniC) it additionally holds ρ_last·(m_t − m0) for the new model output m_t (<see cref="CoeffNew"/>).
+/// λ(σ) = log(1 − σ) − log σ; h = λ_t − λ_s0; r_k = (λ_sk − λ_s0)/h; hh = −h; h_φ1 = expm1(hh); B(h) = expm1(hh).
+/// </summary>
+internal readonly record struct UniPCCoefficients(float SampleScale, float M0Scale, float[] Coeffs, float CoeffNew)
+{
+    /// <summary>log(α) − log(σ) of a flow sigma, in float32 (λ(0) = +∞).</summary>
+    public static float Lambda(float sigma) => MathF.Log(1f - sigma) - MathF.Log(sigma);
+
+    /// <summary>
+    /// Coefficients of a predictor (<paramref name="corrector"/> false) or corrector step of
+    /// <paramref name="order"/>, from the target σ_t, the current σ_s0 and the σ of the older history entries
+    /// (<paramref name="olderSigmas"/>[k−1] belongs to history entry m_k, k = 1..order−1).
+    /// </summary>
+    public static UniPCCoefficients Compute(float sigmaT, float sigmaS0, ReadOnlySpan<float> olderSigmas, int order, bool corrector)
+    {
+        if (order < 1) throw new ArgumentOutOfRangeException(nameof(order), order, "UniPC order must be at least 1");
+        if (olderSigmas.Length != order - 1)
+            throw new ArgumentException($"UniPC order {order} needs {order - 1} older sigmas, got {olderSigmas.Length}", nameof(olderSigmas));
+
+        float alphaT = 1f - sigmaT;
+        float lambdaT = Lambda(sigmaT), lambdaS0 = Lambda(sigmaS0);
+        float h = lambdaT - lambdaS0;
+
+        // rks = [r_1 .. r_{order-1}, 1]
+        var rks = new float[order];
+        for (int k = 1; k < order; k++) rks[k - 1] = (Lambda(olderSigmas[k - 1]) - lambdaS0) / h;
+        rks[order - 1] = 1f;
+
+        float hh = -h;
+        float hPhi1 = NumpyMath.Expm1(hh);
+        float hPhiK = hPhi1 / hh - 1f;
+        float bH = NumpyMath.Expm1(hh); // bh2
+
+        // R[i][j] = rks[j]^i, b[i] = h_phi_{i+1}·(i+1)! / B(h)
+        var r = new float[order, order];
+        var b = new float[order];
+        long factorial = 1;
+        for (int i = 1; i <= order; i++)
+        {
+            for (int j = 0; j < order; j++) r[i - 1, j] = PowF(rks[j], i - 1);
+            b[i - 1] = hPhiK * factorial / bH;
+            factorial *= i + 1;
+            hPhiK = hPhiK / hh - (float)(1.0 / factorial);
+        }
+
+        float sampleScale = sigmaT / sigmaS0;
+        float m0Scale = alphaT * hPhi1;
+        float aB = alphaT * bH;
+        var coeffs = new float[order - 1];
+        float coeffNew = 0f;
+        if (!corrector)
+        {
+            if (order >= 2)
+            {
+                // diffusers uses ρ = [0.5] for order 2 instead of solving the 1×1 system
+                float[] rhos = order == 2 ? [0.5f] : SolveF32(Sub(r, order - 1), b.AsSpan(0, order - 1).ToArray());
+                for (int k = 0; k < order - 1; k++) coeffs[k] = aB * rhos[k] / rks[k];
+            }
+        }
+        else
+        {
+            float[] rhos = order == 1 ? [0.5f] : SolveF32(r, b);
+            for (int k = 0; k < order - 1; k++) coeffs[k] = aB * rhos[k] / rks[k];
+            coeffNew = aB * rhos[order - 1];
+        }
+        return new UniPCCoefficients(sampleScale, m0Scale, coeffs, coeffNew);
+    }
+
+    /// <summary>torch.pow for the small integer exponents used here (x⁰ = 1, x¹ = x, x² = x·x).</summary>
+    private static float PowF(float x, int e) => e switch
+    {
+        0 => 1f,
+        1 => x,
+        2 => x * x,
+        _ => MathF.Pow(x, e),
+    };
+
+    private static float[,] Sub(float[,] a, int n)
+    {
+        var s = new float[n, n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) s[i, j] = a[i, j];
+        return s;
+    }
+
+    /// <summary>
+    /// Solves a·x = b in float32 by LU with partial pivoting (as LAPACK sgesv behind torch.linalg.solve:
+    /// the column below the pivot is scaled by the pivot's reciprocal, then forward and back substitution).
+    /// </summary>
+    internal static float[] SolveF32(float[,] a, float[] b)
+    {
+        int n = b.Length;
+        a = (float[,])a.Clone();
+        var x = (float[])b.Clone();
+        for (int c = 0; c < n; c++)
+        {
+            int p = c;
+            for (int i = c + 1; i < n; i++)
+                if (MathF.Abs(a[i, c]) > MathF.Abs(a[p, c])) p = i;
+            if (a[p, c] == 0f) throw new InvalidOperationException("UniPC: singular coefficient matrix (repeated sigmas in the history?)");
+            if (p != c)
+            {
+                for (int j = 0; j < n; j++) (a[c, j], a[p, j]) = (a[p, j], a[c, j]);
+                (x[c], x[p]) = (x[p], x[c]);
+            }
+            float inv = 1f / a[c, c];
+            for (int i = c + 1; i < n; i++)
+            {
+                float l = a[i, c] * inv;
+                a[i, c] = l;
+                for (int j = c + 1; j < n; j++) a[i, j] -= l * a[c, j];
+            }
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++) x[i] -= a[i, j] * x[j];
+        for (int i = n - 1; i >= 0; i--)
+        {
+            for (int j = i + 1; j < n; j++) x[i] -= a[i, j] * x[j];
+            x[i] /= a[i, i];
+        }
+        return x;
+    }
+}
