@@ -24,6 +24,10 @@ public sealed class KernelModules : IDisposable
     private readonly HashSet<nint> _sharedRaised = new();
     private readonly object _gate = new();
 
+    // NVRTC output per (module, architecture, NVRTC version): compiled once per process however many backends
+    // (devices, or exact and mixed backends on one device) load the module.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), byte[]> s_compiled = new();
+
     public KernelModules(CudaDevice device, KernelLibrary library)
     {
         _device = device;
@@ -103,9 +107,9 @@ public sealed class KernelModules : IDisposable
                 (skipped.Count > 0 ? $" (tried {string.Join("; ", skipped)})" : ""));
         var (arch, cubin, version) = NvrtcTarget(_device.Info);
         var options = NvrtcOptions(arch, _library.Family(module));
-        var output = Nvrtc.Compile(source, module + ".cu", _library.Headers, options, cubin);
+        var compiled = s_compiled.GetOrAdd((module, arch, version), _ => Nvrtc.Compile(source, module + ".cu", _library.Headers, options, cubin).Image);
         string o = $"NVRTC {version} {arch} from {resource}";
-        m = CudaModule.Load(_device.Context, output.Image, $"{module} ({o})");
+        m = CudaModule.Load(_device.Context, compiled, $"{module} ({o})");
         Remember(module, m, o, skipped);
         return m;
     }
