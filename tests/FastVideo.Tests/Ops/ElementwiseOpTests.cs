@@ -163,6 +163,7 @@ public class ElementwiseOpTests
             double rel = Math.Abs(r[i] - e) / Math.Abs(e) / (op == "GeluTanh" ? Math.Max(1, Math.Abs(2 * u)) : 1);
             if (rel > worst) { worst = rel; at = i; }
         }
+        TestContext.Out.WriteLine($"{op}: worst (scaled) relative error {worst:E3} at x = {(at >= 0 ? xv[at] : 0)}");
         Assert.That(worst, Is.LessThanOrEqualTo(tol), $"{op}: worst relative error {worst:E3} at x = {(at >= 0 ? xv[at] : 0)}");
     }
 

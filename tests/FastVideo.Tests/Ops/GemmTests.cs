@@ -1,4 +1,5 @@
 using FastVideo.Backends.Cpu;
+using FastVideo.Tensors;
 using FastVideo.Tests.Support;
 using NUnit.Framework;
 
@@ -86,19 +87,55 @@ public class GemmTests
     [TestCase(0f, 0.75f)]
     public void AlphaBeta(float alpha, float beta)
     {
+        RunCase(false, true, 3, 100, 40, alpha, beta, threads: 2);
+        RunCase(true, false, 2, 130, 19, alpha, beta, threads: 2);
         RunCase(false, false, 45, 67, 89, alpha, beta, threads: 2);
         RunCase(true, true, 23, 130, 41, alpha, beta, threads: 1);
     }
 
-    /// <summary>Shapes that cross the K-block (K &gt; KC), M-block and N-block boundaries, and odd thread counts.</summary>
-    [TestCase(150, 520, 700, 1)]
-    [TestCase(301, 70, 530, 2)]
-    [TestCase(97, 1100, 260, 3)]
+    /// <summary>Shapes that cross the K-block (K &gt; KC = 1024), M-block (M &gt; MC = 112) and N-block (N &gt; NC = 1024) boundaries, and odd thread counts.</summary>
+    [TestCase(30, 2100, 270, 1)]
+    [TestCase(301, 70, 1100, 2)]
+    [TestCase(97, 300, 100, 3)]
     [TestCase(530, 33, 17, 2)]
     public void CrossesCacheBlocks(int M, int N, int K, int threads)
     {
         RunCase(false, false, M, N, K, 1f, 0.5f, threads);
         RunCase(true, true, M, N, K, 0.75f, 0f, threads, seed: 7);
+    }
+
+    /// <summary>BF16/F16 B operands (converted while packing, or streamed by the few-rows path) in both layouts.</summary>
+    [TestCase(DType.BF16)]
+    [TestCase(DType.F16)]
+    [TestCase(DType.F32)]
+    public unsafe void TypedB(DType dtype)
+    {
+        var bType = dtype switch { DType.BF16 => GemmBType.BF16, DType.F16 => GemmBType.F16, _ => GemmBType.F32 };
+        foreach (var (M, N, K) in new[] { (1, 150, 70), (3, 64, 33), (4, 200, 17), (5, 70, 45), (33, 97, 300) })
+            foreach (bool tB in new[] { false, true })
+            {
+                int ldb = (tB ? K : N) + 1, ldc = N + 2;
+                var A = Numerics.RandomUniform(M * K, 21);
+                var Bf = Numerics.RandomUniform((tB ? N : K) * ldb, 22);
+                var Bh = new ushort[Bf.Length];
+                for (int i = 0; i < Bf.Length; i++)
+                {
+                    Bh[i] = bType == GemmBType.BF16 ? BFloat16.RoundToBits(Bf[i]) : BitConverter.HalfToUInt16Bits((Half)Bf[i]);
+                    if (bType != GemmBType.F32)
+                        Bf[i] = bType == GemmBType.BF16 ? BFloat16.BitsToSingle(Bh[i]) : (float)BitConverter.UInt16BitsToHalf(Bh[i]);
+                }
+                var bias = Numerics.RandomUniform(N, 23);
+                var C = new float[M * ldc];
+                var expected = Reference(false, tB, M, N, K, 0.5f, A, K, Bf, ldb, 0f, C, ldc);
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++) expected[i * N + j] += bias[j];
+                fixed (float* pa = A, pc = C, pbias = bias, pbf = Bf)
+                fixed (ushort* pbh = Bh)
+                    CpuGemm.Gemm(false, tB, M, N, K, 0.5f, pa, K, bType == GemmBType.F32 ? pbf : pbh, bType, ldb, 0f, pc, ldc, pbias, 2);
+                var actual = new float[M * N];
+                for (int i = 0; i < M; i++) Array.Copy(C, i * ldc, actual, i * N, N);
+                Numerics.AssertRelL2(actual, expected, 1e-5, $"{bType} B, tB={tB}, {M}x{N}x{K}");
+            }
     }
 
     [Test]
@@ -118,5 +155,29 @@ public class GemmTests
         fixed (float* pa = A, pb = B, pc = C)
             CpuGemm.Sgemm(false, false, M, N, K, 1f, pa, K, pb, N, 0f, pc, N);
         Numerics.AssertRelL2(C, Reference(false, false, M, N, K, 1f, A, K, B, N, 0f, C, N), 1e-5, "Sgemm");
+    }
+}
+
+/// <summary>The vectorised f16 → f32 conversion used while packing F16 weights, for every one of the 65536 inputs.</summary>
+public class GemmConversionTests
+{
+    [Test]
+    public unsafe void F16ToF32IsExactForAllValues()
+    {
+        Assume.That(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, "needs AVX-512");
+        var bits = new ushort[65536];
+        for (int i = 0; i < bits.Length; i++) bits[i] = (ushort)i;
+        var got = new float[16];
+        fixed (ushort* p = bits)
+            for (int i = 0; i < bits.Length; i += 16)
+            {
+                System.Runtime.Intrinsics.Vector512.Store(F16Load.Load((byte*)(p + i)), (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref got[0]));
+                for (int j = 0; j < 16; j++)
+                {
+                    float want = (float)BitConverter.UInt16BitsToHalf(bits[i + j]);
+                    if (float.IsNaN(want)) Assert.That(float.IsNaN(got[j]), $"0x{bits[i + j]:X4} should be NaN, got {got[j]}");
+                    else Assert.That(BitConverter.SingleToUInt32Bits(got[j]), Is.EqualTo(BitConverter.SingleToUInt32Bits(want)), $"0x{bits[i + j]:X4}");
+                }
+            }
     }
 }

@@ -74,7 +74,7 @@ public unsafe class SimdDriverSweepTests
             using var y = new Guarded(n);
             for (int i = 0; i < n; i++) { a.P[i] = av[i]; b.P[i] = bv[i]; }
             float s = 1.75f;
-            foreach (var (sa, sb) in new[] { (false, false), (true, false), (false, true) })
+            foreach (var (sa, sb) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
                 float* pa = sa ? &s : a.P, pb = sb ? &s : b.P;
                 CpuSimd.Binary(pa, sa, pb, sb, y.P, n, new SubOp());
@@ -107,5 +107,39 @@ public unsafe class SimdDriverSweepTests
             float max = n == 0 ? float.NegativeInfinity : new ReadOnlySpan<float>(x.P, n).ToArray().Max();
             Assert.That(CpuReduce.Max(x.P, n), Is.EqualTo(max), $"Max n={n}");
         }
+    }
+
+    [Test]
+    public void FastExpIsAccurateAndHandlesTheEdges()
+    {
+        int n = 1 << 16;
+        var xv = Numerics.RandomUniform(n, 5, -87f, 88.7f);
+        fixed (float* px = xv)
+        {
+            double worst = 0;
+            for (int i = 0; i + 16 <= n; i += 16)
+            {
+                var v = CpuExp.Exp(System.Runtime.Intrinsics.Vector512.Load(px + i));
+                var w = CpuExp.Exp(System.Runtime.Intrinsics.Vector256.Load(px + i));
+                for (int k = 0; k < 16; k++)
+                {
+                    double e = Math.Exp(xv[i + k]);
+                    worst = Math.Max(worst, Math.Abs(v[k] - e) / e);
+                    Assert.That(CpuExp.Exp(xv[i + k]), Is.EqualTo(v[k]), "scalar and vector forms agree");
+                    if (k < 8) Assert.That(w[k], Is.EqualTo(v[k]), "256 and 512 forms agree");
+                }
+            }
+            Assert.That(worst, Is.LessThan(1.2e-7), "max relative error");
+        }
+        Assert.That(CpuExp.Exp(0f), Is.EqualTo(1f));
+        Assert.That(CpuExp.Exp(89f), Is.EqualTo(float.PositiveInfinity));
+        Assert.That(CpuExp.Exp(float.PositiveInfinity), Is.EqualTo(float.PositiveInfinity));
+        Assert.That(CpuExp.Exp(float.NegativeInfinity), Is.EqualTo(0f));
+        Assert.That(CpuExp.Exp(-200f), Is.EqualTo(0f));
+        Assert.That(float.IsNaN(CpuExp.Exp(float.NaN)));
+        Assert.That(float.IsNaN(CpuExp.Exp(System.Runtime.Intrinsics.Vector512.Create(float.NaN))[0]));
+        // Subnormal results: within one subnormal step of the true value.
+        foreach (float x in new[] { -88f, -95f, -100f, -103f })
+            Assert.That((double)CpuExp.Exp(x), Is.EqualTo(Math.Exp(x)).Within(1.5e-45 + 1e-7 * Math.Exp(x)), $"exp({x})");
     }
 }

@@ -36,7 +36,7 @@ public sealed unsafe partial class CpuBackend
             var a1 = Vector512<double>.Zero;
             for (; i + 16 <= n; i += 16)
             {
-                var e = Vector512.Exp(Vector512.Load(x + i) - vm);
+                var e = CpuExp.Exp(Vector512.Load(x + i) - vm);
                 e.Store(y + i);
                 var (lo, hi) = Vector512.Widen(e);
                 a0 += lo;
@@ -46,7 +46,7 @@ public sealed unsafe partial class CpuBackend
         }
         for (; i < n; i++)
         {
-            float e = MathF.Exp(x[i] - max);
+            float e = CpuExp.Exp(x[i] - max);
             y[i] = e;
             sum += e;
         }

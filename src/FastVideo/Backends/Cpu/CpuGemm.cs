@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FastVideo.Backends.Cpu;
 
@@ -12,18 +14,25 @@ internal enum GemmBType : byte { F32, BF16, F16 }
 /// <para>
 /// Structure (Goto/BLIS): C is split into one rectangle per thread (along whichever of M, N has more tiles);
 /// each thread walks its rectangle in NC-column blocks, KC-deep slices and MC-row blocks, packing op(B)
-/// (KC×NC, stays in L2/L3) and op(A) (MC×KC, stays in L2) into micro-panels, then runs the register-blocked
-/// micro-kernel (<see cref="GemmKernels"/>) over MR×NR tiles, B micro-panel reused from L1 across the MR loop.
+/// (KC×NC, in L3) and op(A) (MC×KC, in L2) into micro-panels, then runs the register-blocked micro-kernel
+/// (<see cref="GemmKernels"/>) over MR×NR tiles, each B micro-panel reused across the MC/MR tiles below it.
 /// </para>
 /// </summary>
 internal static unsafe class CpuGemm
 {
-    /// <summary>Depth of one packed slice: a B micro-panel (KC×NR floats, 32 KiB with NR = 32) stays in L1.</summary>
-    internal const int KC = 256;
-    /// <summary>Rows of A packed at once, a multiple of MR: MC×KC floats (~336 KiB) stay in L2.</summary>
-    internal static readonly int MC = GemmKernels.MR * 24;
-    /// <summary>Columns of B packed at once, a multiple of NR: KC×NC floats (2 MiB).</summary>
-    internal static readonly int NC = GemmKernels.NR * 64;
+    // Block sizes, measured on Zen 5 (48 KiB L1d, 1 MiB L2 per core) with the 14×32 kernel, single thread
+    // (docs/PERF.md): KC from 256 to 768..1024 raised 1560×1536×1536 from ~170 to ~190 GFLOP/s, because each
+    // K slice re-reads and re-writes the C tiles (C of these shapes is ~10 MiB, far outside L2) while the
+    // micro-panels (KC×NR of B = 128 KiB, MR×KC of A = 56 KiB) stream from L2 fast enough for the FMAs;
+    // 1024 rather than 768 keeps K = 1024 in one slice (1024³: ~170 → ~185). MC and NC were flat within noise
+    // over 56..336 rows and 1024..2048 columns; the smaller ones keep the per-thread buffers at 4.5 MiB.
+
+    /// <summary>Largest depth of one packed slice; K is cut into equal slices of at most this (multiples of 16).</summary>
+    internal const int KC = 1024;
+    /// <summary>Rows of A packed at once, a multiple of MR: MC×KC floats (448 KiB) stay in L2.</summary>
+    internal static readonly int MC = GemmKernels.MR * 8;
+    /// <summary>Columns of B packed at once, a multiple of NR: KC×NC floats (4 MiB) in L3.</summary>
+    internal static readonly int NC = GemmKernels.NR * 32;
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     internal const long ParallelMinMacs = 1L << 18;
 
@@ -45,6 +54,11 @@ internal static unsafe class CpuGemm
         if (K == 0 || alpha == 0f)
         {
             ScaleOnly(M, N, beta, C, ldc, bias);
+            return;
+        }
+        if (M <= GemmSmallM.MaxRows && Vector512.IsHardwareAccelerated)
+        {
+            GemmSmallM.Run(transA, transB, M, N, K, alpha, A, lda, B, bType, ldb, beta, C, ldc, bias, threads);
             return;
         }
         var job = new Job
@@ -83,6 +97,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>C = beta·C + bias (the product vanishes when K = 0 or alpha = 0); beta = 0 does not read C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleOnly(int M, int N, float beta, float* C, int ldc, float* bias)
     {
         for (int i = 0; i < M; i++)
@@ -94,17 +109,22 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>Rows [i0, i1) × columns [j0, j1) of C, on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(in Job job, int i0, int i1, int j0, int j1)
     {
         int mr = GemmKernels.MR, nr = GemmKernels.NR, K = job.K;
+        // Equal slices (K = 1000 → 2 × 512 rather than 768 + 232; K = 8960 → 12 × 752), rounded up to the 16-deep
+        // transposes of the packing routines.
+        int slices = (K + KC - 1) / KC;
+        int kcStep = Math.Min(KC, ((K + slices - 1) / slices + 15) & ~15);
         float* packA = Buffers.A, packB = Buffers.B;
         float* tile = stackalloc float[mr * nr];
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nc = Math.Min(NC, j1 - jc);
-            for (int pc = 0; pc < K; pc += KC)
+            for (int pc = 0; pc < K; pc += kcStep)
             {
-                int kc = Math.Min(KC, K - pc);
+                int kc = Math.Min(kcStep, K - pc);
                 GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
                 // The first K slice applies beta and the bias; later slices accumulate onto it.
                 bool first = pc == 0;
@@ -138,6 +158,7 @@ internal static unsafe class CpuGemm
     }
 
     /// <summary>The valid m×n corner of a scratch tile into C: C = alpha·tile + beta·C + bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdge(float* tile, int ldt, float* c, long ldc, int m, int n, float alpha, float beta, float* bias)
     {
         for (int i = 0; i < m; i++)
@@ -158,8 +179,8 @@ internal static unsafe class CpuGemm
         [ThreadStatic] private static float* t_a;
         [ThreadStatic] private static float* t_b;
 
-        public static float* A => t_a != null ? t_a : t_a = Alloc((long)MC * KC);
-        public static float* B => t_b != null ? t_b : t_b = Alloc((long)KC * NC);
+        public static float* A => t_a != null ? t_a : t_a = Alloc((long)MC * KC + GemmPack.SlackFloats);
+        public static float* B => t_b != null ? t_b : t_b = Alloc((long)KC * NC + GemmPack.SlackFloats);
 
         private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
     }

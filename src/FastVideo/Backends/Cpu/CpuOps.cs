@@ -82,9 +82,9 @@ internal readonly struct AddGatedOp : ITernaryOp
 /// </summary>
 internal readonly struct SiluOp : IUnaryOp
 {
-    public float Invoke(float x) => x / (1f + MathF.Exp(-x));
-    public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(-x));
-    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
+    public float Invoke(float x) => x / (1f + CpuExp.Exp(-x));
+    public Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + CpuExp.Exp(-x));
+    public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + CpuExp.Exp(-x));
 }
 
 /// <summary>
@@ -99,19 +99,19 @@ internal readonly struct GeluTanhOp : IUnaryOp
     public float Invoke(float x)
     {
         float u = K * MathF.FusedMultiplyAdd(C * x, x * x, x);
-        return x / (1f + MathF.Exp(-2f * u));
+        return x / (1f + CpuExp.Exp(-2f * u));
     }
 
     public Vector512<float> Invoke(Vector512<float> x)
     {
         var u = Vector512.Create(K) * Vector512.FusedMultiplyAdd(Vector512.Create(C) * x, x * x, x);
-        return x / (Vector512<float>.One + Vector512.Exp(Vector512.Create(-2f) * u));
+        return x / (Vector512<float>.One + CpuExp.Exp(Vector512.Create(-2f) * u));
     }
 
     public Vector256<float> Invoke(Vector256<float> x)
     {
         var u = Vector256.Create(K) * Vector256.FusedMultiplyAdd(Vector256.Create(C) * x, x * x, x);
-        return x / (Vector256<float>.One + Vector256.Exp(Vector256.Create(-2f) * u));
+        return x / (Vector256<float>.One + CpuExp.Exp(Vector256.Create(-2f) * u));
     }
 }
 

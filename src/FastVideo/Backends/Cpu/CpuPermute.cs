@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace FastVideo.Backends.Cpu;
 
 /// <summary>
@@ -93,13 +97,64 @@ internal static unsafe class CpuPermute
                 long a0 = ta * Tile, a1 = Math.Min(na, a0 + Tile), b0 = tb * Tile, b1 = Math.Min(nb, b0 + Tile);
                 T* ib = src + inOff;
                 T* ob = dst + outOff;
+                long a8 = a0, b8 = b0;
+                if (sizeof(T) == 4 && sa == 1 && Avx.IsSupported)
+                {
+                    // Whole 8×8 blocks in registers; the ragged right and bottom edges fall to the scalar loop.
+                    a8 = a0 + ((a1 - a0) & ~7L);
+                    b8 = b0 + ((b1 - b0) & ~7L);
+                    for (long ia = a0; ia < a8; ia += 8)
+                        for (long jb = b0; jb < b8; jb += 8)
+                            Transpose8x8((float*)(ib + ia + jb * sb), sb, (float*)(ob + ia * oa + jb), oa);
+                }
                 for (long ia = a0; ia < a1; ia++)
                 {
                     T* orow = ob + ia * oa;
                     T* icol = ib + ia * sa;
-                    for (long ib2 = b0; ib2 < b1; ib2++) orow[ib2] = icol[ib2 * sb];
+                    for (long jb = ia < a8 ? b8 : b0; jb < b1; jb++) orow[jb] = icol[jb * sb];
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// dst row i (8 floats at dst + i·dstStride) = column i of the 8×8 block whose row j is the 8 floats at
+    /// src + j·srcStride. The classic AVX sequence: unpack pairs, shuffle quads, swap 128-bit halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Avx.LoadVector256(src + 6 * srcStride);
+        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

@@ -74,6 +74,14 @@ internal static unsafe class CpuSimd
 
     public static void Binary<TOp>(float* a, bool aScalar, float* b, bool bScalar, float* y, long n, TOp op) where TOp : struct, IBinaryOp
     {
+        if (aScalar && bScalar)
+        {
+            // One value repeated: compute it once through the same vector code, then fill.
+            float* t = stackalloc float[1];
+            Binary(a, false, b, false, t, 1, op);
+            Fill(y, n, *t);
+            return;
+        }
         long i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
