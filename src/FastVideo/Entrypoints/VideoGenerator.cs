@@ -61,7 +61,7 @@ public sealed partial class VideoGenerator : IDisposable
         options ??= new GeneratorOptions();
         if (options.NonFiniteCheckInterval < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.NonFiniteCheckInterval, "NonFiniteCheckInterval must be at least 1");
-        string folderPath = pathOrRepoId is null ? SmokeModel.EnsureCreated() : ModelLocator.Resolve(pathOrRepoId);
+        string folderPath = pathOrRepoId is null ? SmokeModelFolder(options) : ModelLocator.Resolve(pathOrRepoId);
         // Also when the smoke folder is passed explicitly: same preset, same notice.
         bool smoke = pathOrRepoId is null || SmokeModel.IsSmokeModel(folderPath);
         var device = ParseDevice(options.Device);
@@ -84,6 +84,13 @@ public sealed partial class VideoGenerator : IDisposable
             backend.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The smoke model's folder, built deterministically into the cache on first use.</summary>
+    private static string SmokeModelFolder(GeneratorOptions options)
+    {
+        options.Log?.Invoke($"no --model given: using the built-in smoke model (cache {SmokeModel.DefaultCacheRoot()})");
+        return SmokeModel.EnsureCreated();
     }
 
     /// <summary>
