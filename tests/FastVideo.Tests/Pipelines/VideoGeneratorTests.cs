@@ -135,10 +135,26 @@ public class VideoGeneratorTests
     }
 
     [Test]
-    public void NoModelNeedsTheSmokeModel()
+    public void NoModelLoadsTheSmokeModelWithItsPreset()
     {
-        var e = Assert.Throws<NotSupportedException>(() => VideoGenerator.FromPretrained(null))!;
-        Assert.That(e.Message, Does.Contain("smoke model"));
+        // The smoke model is built into FASTVIDEO_CACHE (a temporary folder here, not the user's cache).
+        var cache = Path.Combine(Path.GetTempPath(), "fastvideo-generator-smoke-" + Guid.NewGuid().ToString("N"));
+        var old = Environment.GetEnvironmentVariable("FASTVIDEO_CACHE");
+        Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", cache);
+        try
+        {
+            var log = new List<string>();
+            using var gen = VideoGenerator.FromPretrained(null, new GeneratorOptions { Log = log.Add });
+            Assert.That(gen.IsSmokeModel, Is.True);
+            Assert.That(gen.ModelPath, Is.EqualTo(Path.Combine(cache, FastVideo.Models.Smoke.SmokeModel.FolderName)));
+            Assert.That(gen.Preset, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.Preset));
+            Assert.That(log, Has.Some.Contains("smoke model"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", old);
+            if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
+        }
     }
 
     [Test]
