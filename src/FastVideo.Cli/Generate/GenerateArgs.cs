@@ -22,7 +22,7 @@ internal sealed record GenerateArgs
     public float? GuidanceScale { get; init; }
     public float? FlowShift { get; init; }
     public string? Scheduler { get; init; }
-    public int MaxSequenceLength { get; init; } = 512;
+    public int? MaxSequenceLength { get; init; }
     public long? Seed { get; init; }
     public int? Fps { get; init; }
     public string? Output { get; init; }

@@ -1,6 +1,5 @@
 using FastVideo.Backends;
 using FastVideo.Loading;
-using FastVideo.Models.Smoke;
 using FastVideo.Pipelines;
 
 namespace FastVideo.Entrypoints;
@@ -71,7 +70,9 @@ public sealed partial class VideoGenerator : IDisposable
             var context = new PipelineLoadContext(folder, backend, attention, options.Log) { NonFiniteCheckInterval = options.NonFiniteCheckInterval };
             var pipeline = PipelineRegistry.Load(context);
             string name = smoke ? "smoke" : pathOrRepoId!;
-            var preset = smoke ? SmokeModel.Preset : pipeline.PresetFor($"{name} {folderPath}");
+            var preset = smoke
+                ? Models.Smoke.SmokeModel.Preset with { MaxSequenceLength = Models.Smoke.SmokeModel.MaxSequenceLength }
+                : pipeline.PresetFor($"{name} {folderPath}");
             options.Log?.Invoke($"{pipeline.ClassName} from {folderPath} on {backend.Device} (preset {preset.Name})");
             return new VideoGenerator(pipeline, backend, options, folderPath, name, preset, smoke);
         }
@@ -83,12 +84,11 @@ public sealed partial class VideoGenerator : IDisposable
         }
     }
 
-    /// <summary>The smoke model's folder in the cache (<see cref="SmokeModel.EnsureCreated"/>: built on first use, about a second).</summary>
+    /// <summary>The smoke model's folder, built deterministically into the cache on first use.</summary>
     private static string SmokeModelFolder(GeneratorOptions options)
     {
-        var folder = SmokeModel.EnsureCreated();
-        options.Log?.Invoke($"no model given: using the built-in smoke model at {folder}");
-        return folder;
+        options.Log?.Invoke($"no --model given: using the built-in smoke model (cache {Models.Smoke.SmokeModel.DefaultCacheRoot()})");
+        return Models.Smoke.SmokeModel.EnsureCreated();
     }
 
     /// <summary>
