@@ -30,7 +30,7 @@ internal static class GenerateCommand
         var guidance = new Option<float?>("--guidance-scale") { Description = "Classifier-free guidance scale, ≥ 1 (default: preset)" };
         var flowShift = new Option<float?>("--flow-shift") { Description = "Flow-matching time shift (default: preset)" };
         var scheduler = new Option<string?>("--scheduler") { Description = "unipc | flowmatch (default: the checkpoint's scheduler)" };
-        var maxSeq = new Option<int?>("--max-sequence-length") { Description = "Text tokens the prompt is padded/truncated to (default: preset, 512 for Wan2.1)" };
+        var maxSeq = new Option<int?>("--max-sequence-length") { Description = "Text tokens the prompt is padded/truncated to (default 512 as diffusers; the smoke model uses 64)" };
         var seed = new Option<long?>("--seed") { Description = "Random seed (default: preset)" };
         var fps = new Option<int?>("--fps") { Description = "Frames per second of the saved video (default: preset)" };
         var outPath = new Option<string?>("--output", "-o") { Description = "Output file (a folder for png); default outputs/<prompt>-<seed>.<ext>" };

@@ -70,7 +70,9 @@ public sealed partial class VideoGenerator : IDisposable
             var context = new PipelineLoadContext(folder, backend, attention, options.Log) { NonFiniteCheckInterval = options.NonFiniteCheckInterval };
             var pipeline = PipelineRegistry.Load(context);
             string name = smoke ? "smoke" : pathOrRepoId!;
-            var preset = pipeline.PresetFor(smoke ? name : $"{name} {folderPath}");
+            var preset = smoke
+                ? Models.Smoke.SmokeModel.Preset with { MaxSequenceLength = Models.Smoke.SmokeModel.MaxSequenceLength }
+                : pipeline.PresetFor($"{name} {folderPath}");
             options.Log?.Invoke($"{pipeline.ClassName} from {folderPath} on {backend.Device} (preset {preset.Name})");
             return new VideoGenerator(pipeline, backend, options, folderPath, name, preset, smoke);
         }
@@ -82,11 +84,12 @@ public sealed partial class VideoGenerator : IDisposable
         }
     }
 
-    /// <summary>The smoke model's folder. Until the smoke model is part of this build, a clear error.</summary>
-    private static string SmokeModelFolder(GeneratorOptions options) =>
-        throw new NotSupportedException(
-            "no model given and the built-in smoke model is not available in this build yet: pass a diffusers Wan2.1 folder "
-            + "or a Hugging Face repo id from the local cache (e.g. Wan-AI/Wan2.1-T2V-1.3B-Diffusers)");
+    /// <summary>The smoke model's folder, built deterministically into the cache on first use.</summary>
+    private static string SmokeModelFolder(GeneratorOptions options)
+    {
+        options.Log?.Invoke($"no --model given: using the built-in smoke model (cache {Models.Smoke.SmokeModel.DefaultCacheRoot()})");
+        return Models.Smoke.SmokeModel.EnsureCreated();
+    }
 
     /// <summary>
     /// Generates one video. Unset request values come from <see cref="Preset"/>. <paramref name="progress"/> gets

@@ -135,10 +135,26 @@ public class VideoGeneratorTests
     }
 
     [Test]
-    public void NoModelNeedsTheSmokeModel()
+    public void NoModelLoadsTheSmokeModelWithItsPreset()
     {
-        var e = Assert.Throws<NotSupportedException>(() => VideoGenerator.FromPretrained(null))!;
-        Assert.That(e.Message, Does.Contain("smoke model"));
+        var cache = Directory.CreateTempSubdirectory("fv-smoke-cache-").FullName;
+        var old = Environment.GetEnvironmentVariable("FASTVIDEO_CACHE");
+        Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", cache);
+        try
+        {
+            var log = new List<string>();
+            using var gen = VideoGenerator.FromPretrained(null, new GeneratorOptions { Log = log.Add });
+            Assert.That(gen.IsSmokeModel, Is.True);
+            Assert.That(gen.Preset.Name, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.Preset.Name));
+            Assert.That(gen.Preset.MaxSequenceLength, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.MaxSequenceLength));
+            Assert.That(log, Has.Some.Contains("smoke model"));
+            Assert.That(Directory.GetDirectories(cache), Is.Not.Empty, "the smoke model is built into FASTVIDEO_CACHE");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", old);
+            Directory.Delete(cache, recursive: true);
+        }
     }
 
     [Test]
