@@ -96,16 +96,10 @@ public class GenerateGoldenTests
     [Test]
     public void WithoutModelTheSmokeModelRunsAndSaysSo()
     {
-        // The built-in smoke model is being wired into VideoGenerator; until it is, FromPretrained(null) says so (exit 1).
+        // Small sizes keep it fast; the point is the notice and how to get real output.
         using var dir = new TempDir();
         var outPath = dir.File("smoke.safetensors");
         var run = CliTestSupport.Run("generate", "--prompt", "a fox", "--height", "16", "--width", "16", "--num-frames", "1", "--steps", "1", "--output", outPath);
-        if (run.ExitCode == CliApp.ExitFailure)
-        {
-            CliTestSupport.AssertError(run, CliApp.ExitFailure, "smoke model is not available");
-            Assert.That(File.Exists(outPath), Is.False);
-            return;
-        }
         Assert.That(run.ExitCode, Is.EqualTo(CliApp.ExitOk), run.ToString());
         Assert.That(File.Exists(outPath), Is.True);
         Assert.That(run.Stdout, Does.Contain("note: this was the built-in smoke model").And.Contain("--model Wan-AI/Wan2.1-T2V-1.3B-Diffusers"));
