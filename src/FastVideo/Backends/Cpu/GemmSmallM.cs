@@ -77,13 +77,59 @@ internal static unsafe class GemmSmallM
         *c = r;
     }
 
-    /// <summary>B is N×K (a Linear weight): C[i, j] = dot(A row i, B row j), every row of A against one B row at a time.</summary>
+    /// <summary>
+    /// B is N×K (a Linear weight): C[i, j] = dot(A row i, B row j). Four B rows at a time against every row of A:
+    /// 16 independent accumulator chains hide the FMA latency, each loaded A vector serves four columns.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dots<T>(in Job job, int j0, int j1) where T : IRowLoad
     {
         int M = job.M, K = job.K, size = T.Size;
         float* a0 = job.A, a1 = a0 + (M > 1 ? K : 0), a2 = a0 + (M > 2 ? 2 * K : 0), a3 = a0 + (M > 3 ? 3 * K : 0);
-        for (int j = j0; j < j1; j++)
+        var dot = stackalloc float[16];
+        int j = j0;
+        for (; j + 4 <= j1; j += 4)
+        {
+            long rowBytes = (long)job.Ldb * size;
+            byte* b0 = (byte*)job.B + j * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+            Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+            Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+            int k = 0;
+            for (; k + 16 <= K; k += 16)
+            {
+                long o = (long)k * size;
+                var w0 = T.Load(b0 + o); var w1 = T.Load(b1 + o); var w2 = T.Load(b2 + o); var w3 = T.Load(b3 + o);
+                var x = Vector512.Load(a0 + k);
+                s00 = Vector512.FusedMultiplyAdd(x, w0, s00); s01 = Vector512.FusedMultiplyAdd(x, w1, s01);
+                s02 = Vector512.FusedMultiplyAdd(x, w2, s02); s03 = Vector512.FusedMultiplyAdd(x, w3, s03);
+                x = Vector512.Load(a1 + k);
+                s10 = Vector512.FusedMultiplyAdd(x, w0, s10); s11 = Vector512.FusedMultiplyAdd(x, w1, s11);
+                s12 = Vector512.FusedMultiplyAdd(x, w2, s12); s13 = Vector512.FusedMultiplyAdd(x, w3, s13);
+                x = Vector512.Load(a2 + k);
+                s20 = Vector512.FusedMultiplyAdd(x, w0, s20); s21 = Vector512.FusedMultiplyAdd(x, w1, s21);
+                s22 = Vector512.FusedMultiplyAdd(x, w2, s22); s23 = Vector512.FusedMultiplyAdd(x, w3, s23);
+                x = Vector512.Load(a3 + k);
+                s30 = Vector512.FusedMultiplyAdd(x, w0, s30); s31 = Vector512.FusedMultiplyAdd(x, w1, s31);
+                s32 = Vector512.FusedMultiplyAdd(x, w2, s32); s33 = Vector512.FusedMultiplyAdd(x, w3, s33);
+            }
+            dot[0] = Vector512.Sum(s00); dot[1] = Vector512.Sum(s01); dot[2] = Vector512.Sum(s02); dot[3] = Vector512.Sum(s03);
+            dot[4] = Vector512.Sum(s10); dot[5] = Vector512.Sum(s11); dot[6] = Vector512.Sum(s12); dot[7] = Vector512.Sum(s13);
+            dot[8] = Vector512.Sum(s20); dot[9] = Vector512.Sum(s21); dot[10] = Vector512.Sum(s22); dot[11] = Vector512.Sum(s23);
+            dot[12] = Vector512.Sum(s30); dot[13] = Vector512.Sum(s31); dot[14] = Vector512.Sum(s32); dot[15] = Vector512.Sum(s33);
+            for (; k < K; k++)
+            {
+                long o = (long)k * size;
+                float w0 = T.LoadOne(b0 + o), w1 = T.LoadOne(b1 + o), w2 = T.LoadOne(b2 + o), w3 = T.LoadOne(b3 + o);
+                float x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+                dot[0] += x0 * w0; dot[1] += x0 * w1; dot[2] += x0 * w2; dot[3] += x0 * w3;
+                dot[4] += x1 * w0; dot[5] += x1 * w1; dot[6] += x1 * w2; dot[7] += x1 * w3;
+                dot[8] += x2 * w0; dot[9] += x2 * w1; dot[10] += x2 * w2; dot[11] += x2 * w3;
+                dot[12] += x3 * w0; dot[13] += x3 * w1; dot[14] += x3 * w2; dot[15] += x3 * w3;
+            }
+            for (int i = 0; i < M; i++)
+                for (int c = 0; c < 4; c++) Store(in job, i, j + c, dot[i * 4 + c]);
+        }
+        for (; j < j1; j++)
         {
             byte* b = (byte*)job.B + (long)j * job.Ldb * size;
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
