@@ -80,6 +80,7 @@ internal static class GenerateCommand
         args.Validate();
         cancel.ThrowIfCancellationRequested();
         var bar = new ProgressBar(o, interactive);
+        CliDevices.RegisterWithGenerator();
         VideoGenerator generator;
         try
         {

@@ -89,7 +89,8 @@ internal static class RunModuleCommand
         var used = spec.Inputs.Concat(spec.OptionalInputs.Where(source.Contains)).ToList();
         var ignored = source.Names.Where(n => !used.Contains(n)).Order(StringComparer.Ordinal).ToList();
 
-        var backend = CliDevices.Create(device);
+        var (backend, ownsBackend) = CliDevices.Create(device);
+        using var backendLifetime = ownsBackend ? backend : null;
         o.WriteLine($"run-module: {component.ClassName} ({ModuleKinds.Describe(kind)}) from {component.FolderPath} on {device}");
         if (ignored.Count > 0) o.WriteLine($"  ignoring {ignored.Count} other tensor(s) in the inputs: {DescribeNames(ignored)}");
 

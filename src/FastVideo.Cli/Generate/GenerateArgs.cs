@@ -52,7 +52,7 @@ internal sealed record GenerateArgs
         if (GuidanceScale is float g && !(g >= 1f && float.IsFinite(g))) Fail("guidance-scale", g, "must be at least 1 (1 turns classifier-free guidance off)");
         if (FlowShift is float fs && !(fs > 0f && float.IsFinite(fs))) Fail("flow-shift", fs, "must be positive");
         if (Scheduler is { } sch && !Schedulers.Contains(sch.ToLowerInvariant())) Fail("scheduler", sch, $"unknown scheduler; expected {string.Join(" or ", Schedulers)}");
-        if (MaxSequenceLength < 1) Fail("max-sequence-length", MaxSequenceLength, "must be at least 1");
+        if (MaxSequenceLength is int msl && msl < 1) Fail("max-sequence-length", msl, "must be at least 1");
         if (Seed is long seed && seed < 0) Fail("seed", seed, "must be non-negative");
         if (Fps is int fps && fps < 1) Fail("fps", fps, "must be at least 1");
         if (Format is { } fmt && !Formats.Contains(fmt.ToLowerInvariant())) Fail("format", fmt, $"unknown format; expected one of {string.Join(", ", Formats)}");

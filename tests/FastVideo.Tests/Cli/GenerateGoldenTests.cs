@@ -93,6 +93,18 @@ public class GenerateGoldenTests
         }
     }
 
+    [Test]
+    public void WithoutModelTheSmokeModelRunsAndSaysSo()
+    {
+        // Small sizes keep it fast; the point is the notice and how to get real output.
+        using var dir = new TempDir();
+        var outPath = dir.File("smoke.safetensors");
+        var run = CliTestSupport.Run("generate", "--prompt", "a fox", "--height", "16", "--width", "16", "--num-frames", "1", "--steps", "1", "--output", outPath);
+        Assert.That(run.ExitCode, Is.EqualTo(CliApp.ExitOk), run.ToString());
+        Assert.That(File.Exists(outPath), Is.True);
+        Assert.That(run.Stdout, Does.Contain("note: this was the built-in smoke model").And.Contain("--model Wan-AI/Wan2.1-T2V-1.3B-Diffusers"));
+    }
+
     /// <summary>Captures output and cancels when a line containing <paramref name="trigger"/> is written.</summary>
     private sealed class CancelOnText(string trigger, CancellationTokenSource cts) : StringWriter
     {

@@ -103,6 +103,16 @@ public class RunModuleGoldenTests
         AssertOutputs(outPath, golden, ["video", "video_pre_clamp"]);
     }
 
+    [Test, Category("Gpu")]
+    public void OnCudaTheTransformerAndVaeGoldensHold()
+    {
+        // The CUDA backend's default is the exact FP32 op contract, so the model tolerance applies unchanged.
+        FastVideo.Tests.Cuda.Gpu.GpuTestSupport.RequireDevice();
+        AssertReproduces("wan_transformer_t2v", "case_b.safetensors", T2VInputs, ["output"], "--device", "cuda");
+        AssertReproduces("wan_vae", "decode_3f.safetensors", ["latents"], ["video", "video_pre_clamp"], "--device", "cuda");
+        AssertReproduces("umt5_encoder", "case_a.safetensors", ["input_ids", "attention_mask"], ["last_hidden_state", "wan_prompt_embeds"], "--device", "cuda");
+    }
+
     [Test]
     public void ClipFromAShardedFolder()
     {
