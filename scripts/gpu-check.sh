@@ -3,10 +3,12 @@
 #
 #   scripts/gpu-check.sh here    On a machine with the .NET 10 SDK: publish the CLI self-contained, single-file,
 #                                trimmed for linux-x64 into out/gpu/ (git-ignored) and print the device call.
-#   scripts/gpu-check.sh there   On the GPU machine, from the repository root, with out/gpu carried: build kernels/
+#   scripts/gpu-check.sh there [--with-lab]
+#                                On the GPU machine, from the repository root, with out/gpu carried: build kernels/
 #                                with the local nvcc for the local GPU, run `fastvideo selftest --device cuda` and
 #                                `fastvideo bench kernels`, time PyTorch's SDPA and bf16 matmul on the same shapes,
 #                                print one table, write everything under $OUT (or out/gpu/results without $OUT).
+#                                --with-lab also runs the kernel lab (kernels/dev/run_lab.sh, ≤ 5 minutes more).
 #
 # docs/GPU.md has the exact device call and how to read the output. Exit code of `there`: 0 when the kernels built
 # and every self-test row passed, 1 otherwise (the table is printed either way), 3 when no CUDA device was found.
@@ -50,12 +52,12 @@ there() {
   local out=${OUT:-$ROOT/out/gpu/results}
   mkdir -p "$out"
   # The device tool brings back at most 8 files from $OUT: the log, the kernel build log and four tables.
-  there_body "$out" 2>&1 | tee "$out/gpu-check.log"
+  there_body "$out" "${1:-}" 2>&1 | tee "$out/gpu-check.log"
   return "${PIPESTATUS[0]}"
 }
 
 there_body() {
-  local out=$1 tmp
+  local out=$1 with_lab=$2 tmp
   tmp=$(mktemp -d)
   echo "== gpu-check there: $(date -u +%FT%TZ) on $(hostname)"
   nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "nvidia-smi: not available"
@@ -102,13 +104,20 @@ there_body() {
   PYTHONUNBUFFERED=1 python3 scripts/gpu_torch_ref.py --out "$out/torch.tsv" || echo "PyTorch timing failed (see above)"
   python3 scripts/gpu_report.py --selftest "$out/selftest.tsv" --bench "$out/bench.tsv" --torch "$out/torch.tsv" \
     --out "$out/summary.txt" || true
+  local lab_rc=0
+  if [ "$with_lab" = "--with-lab" ] && [ -x kernels/dev/run_lab.sh ]; then
+    echo "== kernel lab (kernels/dev/run_lab.sh: each kernel against double references, Hopper kernel included on sm_90)"
+    timeout 300 kernels/dev/run_lab.sh "$tmp/lab" > "$out/lab.log" 2>&1
+    lab_rc=$?
+    tail -40 "$out/lab.log"
+  fi
   rm -rf "$tmp"
-  echo "== exit codes: kernels $([ $kernels_ok = 1 ] && echo built || echo FAILED), selftest $selftest_rc, bench $bench_rc; files in $out"
-  [ $kernels_ok = 1 ] && [ $selftest_rc -eq 0 ] && [ $bench_rc -eq 0 ]
+  echo "== exit codes: kernels $([ $kernels_ok = 1 ] && echo built || echo FAILED), selftest $selftest_rc, bench $bench_rc, lab $lab_rc; files in $out"
+  [ $kernels_ok = 1 ] && [ $selftest_rc -eq 0 ] && [ $bench_rc -eq 0 ] && [ $lab_rc -eq 0 ]
 }
 
 case "${1:-}" in
   here) here ;;
-  there) there ;;
+  there) there "${2:-}" ;;
   *) echo "usage: scripts/gpu-check.sh here|there (see docs/GPU.md)" >&2; exit 2 ;;
 esac

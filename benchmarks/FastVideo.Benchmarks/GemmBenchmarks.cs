@@ -21,7 +21,11 @@ public unsafe class GemmBenchmarks
     [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "";
 
-    public static IEnumerable<string> Shapes => GemmShape.Standard;
+    /// <summary>The standard shapes, or those listed in FASTVIDEO_BENCH_SHAPES (comma-separated, e.g. "1024x1024x1024-NN").</summary>
+    public static IEnumerable<string> Shapes =>
+        Environment.GetEnvironmentVariable("FASTVIDEO_BENCH_SHAPES") is { Length: > 0 } list
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : GemmShape.Standard;
 
     /// <summary>Threads for both libraries (the machine's processor count unless FASTVIDEO_BENCH_THREADS says otherwise).</summary>
     public static int Threads => int.TryParse(Environment.GetEnvironmentVariable("FASTVIDEO_BENCH_THREADS"), out int t) ? t : Environment.ProcessorCount;

@@ -32,7 +32,6 @@ template <int D>
 FV_DEVICE void fv_fa_load_tile(fv_u16* smem, const fv_u16* src, fv_i64 stride, int row0, int limit)
 {
     constexpr int PITCH = D + 8, CHUNKS = D / 8; // 16-byte chunks per row
-#pragma unroll
     for (int i = threadIdx.x; i < FV_FA_BLOCK_M * CHUNKS; i += FV_FA_THREADS)
     {
         const int r = i / CHUNKS, c = i % CHUNKS;
@@ -204,11 +203,10 @@ __device__ void fv_flash_attn_fwd_impl(const FvAttentionParams& p)
     __syncthreads();
     fv_u16* o = (fv_u16*)p.o + b * p.o_stride_b + h * p.o_stride_h;
     constexpr int CHUNKS = D / 8;
-#pragma unroll
     for (int i = threadIdx.x; i < FV_FA_BLOCK_M * CHUNKS; i += FV_FA_THREADS)
     {
         const int r = i / CHUNKS, c = i % CHUNKS;
-        if (m0 + r < p.nq) *(fv_vec16*)(o + (fv_i64)(m0 + r) * p.o_stride_n + c * 8) = *(const fv_vec16*)(sK + r * PITCH + c * 8);
+        if (m0 + r < p.nq) fv_st16(o + (fv_i64)(m0 + r) * p.o_stride_n + c * 8, fv_ld16(sK + r * PITCH + c * 8));
     }
 }
 

@@ -1,6 +1,8 @@
 // fv_common.cuh — shared by every kernel family: fixed-width types, dtype codes, bf16/f16 conversions,
 // vector loads and warp/block reductions.
 //
+// Under FV_EMULATE (kernels/dev/emu/fv_emu.h, the lab's CPU emulator) the inline PTX is replaced by C++.
+//
 // Contract: this header must compile with both nvcc (-fatbin, host compiler clang-14) and NVRTC (run-time
 // fallback). NVRTC has no standard library and no CUDA toolkit headers unless the caller passes them, so
 // nothing here includes anything: bf16/f16 are carried as raw 16-bit patterns and converted with PTX `cvt`
@@ -65,39 +67,59 @@ FV_DEVICE float fv_bf16_to_f32(fv_u16 b) { return __uint_as_float(((fv_u32)b) <<
 /// Round to nearest even; NaN stays NaN (cvt produces the canonical quiet NaN).
 FV_DEVICE fv_u16 fv_f32_to_bf16(float f)
 {
+#ifdef FV_EMULATE
+    return fv_emu_f32_to_bf16(f);
+#else
     fv_u16 r;
     asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r) : "f"(f));
     return r;
+#endif
 }
 
 FV_DEVICE float fv_f16_to_f32(fv_u16 h)
 {
+#ifdef FV_EMULATE
+    return fv_emu_f16_to_f32(h);
+#else
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
+#endif
 }
 
 /// Round to nearest even; overflow gives ±inf (IEEE, as System.Half).
 FV_DEVICE fv_u16 fv_f32_to_f16(float f)
 {
+#ifdef FV_EMULATE
+    return fv_emu_f32_to_f16(f);
+#else
     fv_u16 r;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r) : "f"(f));
     return r;
+#endif
 }
 
 /// Two floats packed as bf16x2: `lo` in bits 0..15, `hi` in bits 16..31 (the mma.sync operand order).
 FV_DEVICE fv_u32 fv_pack_bf16x2(float lo, float hi)
 {
+#ifdef FV_EMULATE
+    return (fv_u32)fv_f32_to_bf16(lo) | ((fv_u32)fv_f32_to_bf16(hi) << 16);
+#else
     fv_u32 r;
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
     return r;
+#endif
 }
 
 FV_DEVICE fv_u32 fv_pack_f16x2(float lo, float hi)
 {
+#ifdef FV_EMULATE
+    return (fv_u32)fv_f32_to_f16(lo) | ((fv_u32)fv_f32_to_f16(hi) << 16);
+#else
     fv_u32 r;
     asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
     return r;
+#endif
 }
 
 /// Load/store one element of T as float. T is float, fv_bf16 or fv_f16.
@@ -139,6 +161,26 @@ FV_DEVICE float fv_load_dyn(const void* p, int dtype, fv_i64 i)
 
 /// 16 bytes: 4 floats or 8 half-precision values. Loads and stores through it are single 128-bit accesses.
 struct __align__(16) fv_vec16 { fv_u32 w[4]; };
+
+/// One 128-bit load/store (LDG.E.128 / STG.E.128). Copying fv_vec16 itself may be split into 32-bit accesses
+/// by the compiler; uint4 is not.
+FV_DEVICE fv_vec16 fv_ld16(const void* p)
+{
+    const uint4 t = *(const uint4*)p;
+    fv_vec16 v;
+    v.w[0] = t.x; v.w[1] = t.y; v.w[2] = t.z; v.w[3] = t.w;
+    return v;
+}
+/// Global memory only. Written as PTX: NVVM splits a C++ store of uint4 built from separate values into four
+/// 32-bit stores (seen with nvcc 11.8), which costs a quarter of the store bandwidth per instruction.
+FV_DEVICE void fv_st16(void* p, const fv_vec16& v)
+{
+#ifdef FV_EMULATE
+    *(uint4*)p = make_uint4(v.w[0], v.w[1], v.w[2], v.w[3]);
+#else
+    asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"l"(p), "r"(v.w[0]), "r"(v.w[1]), "r"(v.w[2]), "r"(v.w[3]) : "memory");
+#endif
+}
 
 template <typename T> struct fv_vec_traits { static constexpr int n = 16 / (int)sizeof(T); };
 
@@ -194,7 +236,7 @@ template <> FV_DEVICE fv_vec16 fv_pack<fv_f16>(const float* in)
 
 FV_DEVICE bool fv_aligned16(const void* p) { return (((fv_u64)p) & 15u) == 0; }
 
-/// Stores N floats as T at p with the widest accesses N·sizeof(T) allows: 16-byte vectors when it is a multiple
+/// Stores N floats as T at p (global memory) with the widest accesses N·sizeof(T) allows: 16-byte vectors when it is a multiple
 /// of 16, one 8-byte access when it is 8. p must be aligned to min(16, N·sizeof(T)).
 template <typename T, int N> FV_DEVICE void fv_store_n(T* p, const float* v)
 {
@@ -203,7 +245,7 @@ template <typename T, int N> FV_DEVICE void fv_store_n(T* p, const float* v)
     if constexpr (bytes % 16 == 0)
     {
 #pragma unroll
-        for (int k = 0; k < N / per; k++) *(fv_vec16*)(p + k * per) = fv_pack<T>(v + k * per);
+        for (int k = 0; k < N / per; k++) fv_st16(p + k * per, fv_pack<T>(v + k * per));
     }
     else if constexpr (bytes == 8 && sizeof(T) == 2)
     {
@@ -218,12 +260,42 @@ template <typename T, int N> FV_DEVICE void fv_store_n(T* p, const float* v)
             w.x = fv_pack_f16x2(v[0], v[1]);
             w.y = fv_pack_f16x2(v[2], v[3]);
         }
+#ifdef FV_EMULATE
         *(uint2*)p = w;
+#else
+        asm volatile("st.global.v2.u32 [%0], {%1, %2};\n" ::"l"(p), "r"(w.x), "r"(w.y) : "memory");
+#endif
     }
     else
     {
 #pragma unroll
         for (int i = 0; i < N; i++) fv_store(p + i, v[i]);
+    }
+}
+
+/// Loads N elements of T as floats with the widest accesses N·sizeof(T) allows (16 or 8 bytes, else scalar);
+/// p must be aligned to min(16, N·sizeof(T)).
+template <typename T, int N> FV_DEVICE void fv_load_n(const T* p, float* v)
+{
+    constexpr int bytes = N * (int)sizeof(T);
+    constexpr int per = 16 / (int)sizeof(T);
+    if constexpr (bytes % 16 == 0)
+    {
+#pragma unroll
+        for (int k = 0; k < N / per; k++) fv_unpack<T>(fv_ld16(p + k * per), v + k * per);
+    }
+    else if constexpr (bytes == 8 && sizeof(T) == 2)
+    {
+        const uint2 w = *(const uint2*)p;
+        v[0] = fv_elem<T>::from_bits((fv_u16)(w.x & 0xffffu));
+        v[1] = fv_elem<T>::from_bits((fv_u16)(w.x >> 16));
+        v[2] = fv_elem<T>::from_bits((fv_u16)(w.y & 0xffffu));
+        v[3] = fv_elem<T>::from_bits((fv_u16)(w.y >> 16));
+    }
+    else
+    {
+#pragma unroll
+        for (int i = 0; i < N; i++) v[i] = fv_load(p + i);
     }
 }
 

@@ -61,10 +61,10 @@ __device__ void fv_unary_impl(const FvUnaryParams& p)
         FV_GRID_STRIDE(i, nv)
         {
             float v[VEC];
-            fv_unpack<T>(((const fv_vec16*)x)[i], v);
+            fv_unpack<T>(fv_ld16((const fv_vec16*)x + i), v);
 #pragma unroll
             for (int e = 0; e < VEC; e++) v[e] = op(v[e], p.a, p.b);
-            ((fv_vec16*)y)[i] = fv_pack<T>(v);
+            fv_st16((fv_vec16*)y + i, fv_pack<T>(v));
         }
         head = nv * VEC;
     }

@@ -37,7 +37,7 @@ __device__ void fv_cast_impl(const FvUnaryParams& p)
             float v[VEC];
             constexpr int per = 16 / (int)sizeof(TIn);
 #pragma unroll
-            for (int k = 0; k < VEC / per; k++) fv_unpack<TIn>(((const fv_vec16*)(x + i * VEC))[k], v + k * per);
+            for (int k = 0; k < VEC / per; k++) fv_unpack<TIn>(fv_ld16((const fv_vec16*)(x + i * VEC) + k), v + k * per);
             fv_store_n<TOut, VEC>(y + i * VEC, v);
         }
         head = nv * VEC;

@@ -180,20 +180,21 @@ __device__ void fv_upsample_impl(const FvUpsampleParams& p)
     }
 }
 
-#define FV_LAYOUT_ENTRIES(suffix, U)                                                                          \
-    extern "C" __global__ void fv_permute_##suffix(const FvPermuteParams p) { fv_permute_impl<U>(p); }       \
-    extern "C" __global__ void fv_patchify_##suffix(const FvPatchParams p) { fv_patchify_impl<U>(p); }       \
-    extern "C" __global__ void fv_unpatchify_##suffix(const FvPatchParams p) { fv_unpatchify_impl<U>(p); }   \
-    extern "C" __global__ void fv_upsample_nearest2x_##suffix(const FvUpsampleParams p) { fv_upsample_impl<U>(p); }
-FV_LAYOUT_ENTRIES(b2, fv_u16)
-FV_LAYOUT_ENTRIES(b4, fv_u32)
 extern "C" __global__ void fv_permute_b1(const FvPermuteParams p) { fv_permute_impl<fv_u8>(p); }
+extern "C" __global__ void fv_permute_b2(const FvPermuteParams p) { fv_permute_impl<fv_u16>(p); }
+extern "C" __global__ void fv_permute_b4(const FvPermuteParams p) { fv_permute_impl<fv_u32>(p); }
+extern "C" __global__ void fv_patchify_b2(const FvPatchParams p) { fv_patchify_impl<fv_u16>(p); }
+extern "C" __global__ void fv_patchify_b4(const FvPatchParams p) { fv_patchify_impl<fv_u32>(p); }
+extern "C" __global__ void fv_unpatchify_b2(const FvPatchParams p) { fv_unpatchify_impl<fv_u16>(p); }
+extern "C" __global__ void fv_unpatchify_b4(const FvPatchParams p) { fv_unpatchify_impl<fv_u32>(p); }
+extern "C" __global__ void fv_upsample_nearest2x_b2(const FvUpsampleParams p) { fv_upsample_impl<fv_u16>(p); }
+extern "C" __global__ void fv_upsample_nearest2x_b4(const FvUpsampleParams p) { fv_upsample_impl<fv_u32>(p); }
 extern "C" __global__ void fv_permute_b8(const FvPermuteParams p) { fv_permute_impl<fv_u64>(p); }
 
 extern "C" __global__ void fv_copy_rows(const FvCopyRowsParams p)
 {
     const fv_u64 bits = (fv_u64)p.dst | (fv_u64)p.src | (fv_u64)p.row_bytes | (fv_u64)p.src_stride_bytes | (fv_u64)p.dst_stride_bytes;
-    if ((bits & 15u) == 0) fv_copy_rows_impl<fv_vec16>(p);
+    if ((bits & 15u) == 0) fv_copy_rows_impl<uint4>(p);
     else if ((bits & 7u) == 0) fv_copy_rows_impl<fv_u64>(p);
     else if ((bits & 3u) == 0) fv_copy_rows_impl<fv_u32>(p);
     else fv_copy_rows_impl<fv_u8>(p);

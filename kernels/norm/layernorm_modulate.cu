@@ -89,7 +89,7 @@ __device__ void fv_layernorm_impl(const FvLayerNormParams& p)
             for (int c = threadIdx.x * VEC; c < cols; c += blockDim.x * VEC)
             {
                 float v[VEC];
-                fv_unpack<TIn>(*(const fv_vec16*)(x + c), v);
+                fv_unpack<TIn>(fv_ld16(x + c), v);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) s += v[i];
             }
@@ -106,7 +106,7 @@ __device__ void fv_layernorm_impl(const FvLayerNormParams& p)
             for (int c = threadIdx.x * VEC; c < cols; c += blockDim.x * VEC)
             {
                 float v[VEC];
-                fv_unpack<TIn>(*(const fv_vec16*)(x + c), v);
+                fv_unpack<TIn>(fv_ld16(x + c), v);
 #pragma unroll
                 for (int i = 0; i < VEC; i++)
                 {
@@ -128,7 +128,7 @@ __device__ void fv_layernorm_impl(const FvLayerNormParams& p)
             for (int c = threadIdx.x * VEC; c < cols; c += blockDim.x * VEC)
             {
                 float v[VEC], a[VEC];
-                fv_unpack<TIn>(*(const fv_vec16*)(x + c), v);
+                fv_unpack<TIn>(fv_ld16(x + c), v);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) v[i] = ((v[i] - mean) - mean_lo) * rstd;
                 if (p.weight != nullptr)
@@ -192,8 +192,8 @@ __device__ void fv_residual_gate_impl(const FvGatedResidualParams& p)
             for (int c = threadIdx.x * VEC; c < cols; c += blockDim.x * VEC)
             {
                 float xv[VEC], yv[VEC], gv[VEC];
-#pragma unroll
-                for (int i = 0; i < VEC; i++) { xv[i] = fv_load(x + c + i); yv[i] = fv_load(y + c + i); }
+                fv_load_n<TX, VEC>(x + c, xv);
+                fv_load_n<TY, VEC>(y + c, yv);
                 if (g != nullptr) fv_load_f32_n<VEC>(g + c, gv);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) xv[i] = g != nullptr ? fmaf(yv[i], gv[i], xv[i]) : xv[i] + yv[i];

@@ -53,7 +53,7 @@ __device__ void fv_rmsnorm_impl(const FvRmsNormParams& p)
             for (int c = threadIdx.x * VEC; c < cols; c += blockDim.x * VEC)
             {
                 float v[VEC];
-                fv_unpack<TIn>(*(const fv_vec16*)(x + c), v);
+                fv_unpack<TIn>(fv_ld16(x + c), v);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) ss = fmaf(v[i], v[i], ss);
             }
@@ -74,7 +74,7 @@ __device__ void fv_rmsnorm_impl(const FvRmsNormParams& p)
             for (int c = threadIdx.x * VEC; c < cols; c += blockDim.x * VEC)
             {
                 float v[VEC];
-                fv_unpack<TIn>(*(const fv_vec16*)(x + c), v);
+                fv_unpack<TIn>(fv_ld16(x + c), v);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) v[i] = v[i] * rs;
                 if (p.weight != nullptr)

@@ -93,8 +93,8 @@ __device__ void fv_qkv_norm_rope_impl(const FvQkvNormRopeParams& p)
                 for (int c = threadIdx.x * VEC; c < HD; c += blockDim.x * VEC)
                 {
                     float a[VEC], e[VEC];
-                    fv_unpack<TIn>(*(const fv_vec16*)(q + c), a);
-                    fv_unpack<TIn>(*(const fv_vec16*)(k + c), e);
+                    fv_unpack<TIn>(fv_ld16(q + c), a);
+                    fv_unpack<TIn>(fv_ld16(k + c), e);
 #pragma unroll
                     for (int i = 0; i < VEC; i++) { sq = fmaf(a[i], a[i], sq); sk = fmaf(e[i], e[i], sk); }
                 }
@@ -124,7 +124,7 @@ __device__ void fv_qkv_norm_rope_impl(const FvQkvNormRopeParams& p)
 #pragma unroll
                     for (int i = 0; i < VEC / 2; i++) { cc[i] = cs[d / 2 + i]; ss[i] = sn[d / 2 + i]; }
                 float a[VEC], w[VEC];
-                fv_unpack<TIn>(*(const fv_vec16*)(q + c), a);
+                fv_unpack<TIn>(fv_ld16(q + c), a);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) a[i] = a[i] * rq;
                 if (p.apply_norm && p.q_weight != nullptr)
@@ -135,7 +135,7 @@ __device__ void fv_qkv_norm_rope_impl(const FvQkvNormRopeParams& p)
                 }
                 fv_qkv_emit<TOut, VEC>((TOut*)p.q_out + o, a, cc, ss, rope);
 
-                fv_unpack<TIn>(*(const fv_vec16*)(k + c), a);
+                fv_unpack<TIn>(fv_ld16(k + c), a);
 #pragma unroll
                 for (int i = 0; i < VEC; i++) a[i] = a[i] * rk;
                 if (p.apply_norm && p.k_weight != nullptr)
@@ -146,7 +146,7 @@ __device__ void fv_qkv_norm_rope_impl(const FvQkvNormRopeParams& p)
                 }
                 fv_qkv_emit<TOut, VEC>((TOut*)p.k_out + o, a, cc, ss, rope);
 
-                fv_unpack<TIn>(*(const fv_vec16*)(v + c), a);
+                fv_unpack<TIn>(fv_ld16(v + c), a);
                 fv_store_n<TOut, VEC>((TOut*)p.v_out + o, a);
             }
         }

@@ -24,12 +24,17 @@ internal static class SelftestCommand
         {
             Description = "No GPU needed: compile every embedded kernel source with NVRTC for this virtual architecture (e.g. compute_80) and stop",
         };
+        var hopper = new Option<bool>("--hopper-attention")
+        {
+            Description = "Mixed-precision attention rows use the Hopper (wgmma) flash kernel on sm_90 (unverified; off by default)",
+        };
         var cmd = new Command("selftest", "Check every CUDA op against the CPU backend (exit 3 when there is no CUDA device)");
         cuda.AddTo(cmd);
         cmd.Options.Add(seed);
         cmd.Options.Add(filter);
         cmd.Options.Add(tsv);
         cmd.Options.Add(compileOnly);
+        cmd.Options.Add(hopper);
         cmd.SetAction(parse =>
         {
             if (parse.GetValue(compileOnly) is { } arch) return CompileOnly(output, arch, parse.GetValue(filter));
@@ -39,7 +44,8 @@ internal static class SelftestCommand
                 return CliApp.ExitUsage;
             }
             int s = parse.GetValue(seed) ?? Environment.TickCount & 0x7fffffff;
-            return Execute(output, cuda.Build(parse, ordinal, mixed: false), cuda.Build(parse, ordinal, mixed: true), s, parse.GetValue(filter), parse.GetValue(tsv));
+            var mixed = cuda.Build(parse, ordinal, mixed: true) with { HopperAttention = parse.GetValue(hopper) };
+            return Execute(output, cuda.Build(parse, ordinal, mixed: false), mixed, s, parse.GetValue(filter), parse.GetValue(tsv));
         });
         return cmd;
     }

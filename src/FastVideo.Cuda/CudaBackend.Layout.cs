@@ -119,7 +119,7 @@ public sealed partial class CudaBackend
             var p = new EmbeddingParams
             {
                 Y = y.DataPointer, Weight = weight.DataPointer, Ids = ids.DataPointer, Error = 0, Count = ids.Numel,
-                Vocab = vocab, Dim = dim, WeightDType = (int)weight.DType, IdsDType = (int)ids.DType,
+                Vocab = vocab, Dim = dim, WeightDtype = (int)weight.DType, IdsDtype = (int)ids.DType,
             };
             Launch(KernelCatalog.Embedding, LaunchConfig.GridStride(y.Numel), p);
         });

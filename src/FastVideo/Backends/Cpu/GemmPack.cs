@@ -43,8 +43,9 @@ internal static unsafe class GemmPack
             {
                 float* src = A + (long)(i0 + p) * lda + k0;
                 int k = 0;
-                // Rows are contiguous in k: transpose 16 k × up to 16 rows at a time in registers (one column of
-                // 16 lanes per k step, overlapping stores: the buffer has SlackFloats past its end).
+                // Rows are contiguous in k: transpose 16 k × up to 16 rows at a time in registers. With MR = 14 the
+                // 16 columns of 14 are stored back to back as 14 vectors; another MR stores one 16-lane column per
+                // k step, overlapping the next (hence SlackFloats past the buffer's end).
                 if (Vector512.IsHardwareAccelerated && mr == 14)
                     for (; k + 16 <= kc; k += 16)
                         GemmTranspose.Transpose16To14<F32Load>((byte*)(src + k), (long)lda * 4, rows, panel + (long)k * mr);
