@@ -10,18 +10,12 @@ public static class CliApp
 {
     public const int ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitCancelled = 130;
 
-    private static int s_registered;
-
     /// <summary>
     /// The engine library cannot reference FastVideo.Cuda, so the application registers it: `--device cuda[:N]`
-    /// then creates a CudaBackend (which itself reports a missing driver or GPU as a clear error).
+    /// then creates a CudaBackend; a missing driver or GPU is the same NotSupportedException as an unregistered
+    /// device, with the reason (see <see cref="CliDevices.RegisterWithGenerator"/>).
     /// </summary>
-    private static void RegisterBackends()
-    {
-        if (Interlocked.Exchange(ref s_registered, 1) != 0) return;
-        FastVideo.Entrypoints.VideoGenerator.RegisterBackend(FastVideo.Tensors.DeviceType.Cuda,
-            i => new FastVideo.Cuda.CudaBackend(new FastVideo.Cuda.CudaBackendOptions { Device = i }));
-    }
+    private static void RegisterBackends() => CliDevices.RegisterWithGenerator();
 
     /// <summary>
     /// Parses and runs one command line. <paramref name="cancellation"/> cancels a running command as Ctrl+C

@@ -38,7 +38,10 @@ internal static class CliDevices
     public static void RegisterWithGenerator()
     {
         if (Interlocked.Exchange(ref s_registered, 1) == 0)
-            VideoGenerator.RegisterBackend(DeviceType.Cuda, ordinal => new CudaBackend(CudaOptions(ordinal)));
+            VideoGenerator.RegisterBackend(DeviceType.Cuda, ordinal => CudaBackend.TryCreate(CudaOptions(ordinal), out var cuda, out var reason)
+                ? cuda!
+                // Same exception type and wording as an unregistered device, so callers see one kind of "no CUDA" error.
+                : throw new NotSupportedException($"device 'cuda:{ordinal}': the CUDA backend is not available: {reason}; use --device cpu"));
     }
 
     /// <summary>
