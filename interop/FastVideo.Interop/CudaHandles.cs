@@ -10,6 +10,7 @@ namespace FastVideo.Interop;
 /// </summary>
 public sealed unsafe class CudaContext : SafeHandle
 {
+    /// <summary>The driver's CUdevice of this context (what cuDeviceGet returned for the ordinal).</summary>
     public int Device { get; }
 
     private CudaContext(nint context, int device) : base(0, ownsHandle: true)

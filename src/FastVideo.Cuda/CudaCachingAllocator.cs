@@ -40,7 +40,7 @@ public sealed class CudaCachingAllocator : IAllocator, IDisposable
         if (_pooled)
         {
             device.MakeCurrent();
-            _pool = CudaDriver.DefaultMemoryPool(device.Ordinal);
+            _pool = CudaDriver.DefaultMemoryPool(device.Context.Device);
         }
     }
 
@@ -197,10 +197,13 @@ public sealed class CudaCachingAllocator : IAllocator, IDisposable
         CudaDriver.CopyHostToDevice(destination, source, _device.Stream);
     }
 
-    /// <summary>Releases the cache; buffers still held by tensors are freed directly when those tensors are disposed.</summary>
+    /// <summary>
+    /// Releases the cache; buffers still held by tensors are freed directly when those tensors are disposed. Never
+    /// throws: after a kernel fault the context refuses every call, and the memory goes with the context anyway.
+    /// </summary>
     public void Dispose()
     {
-        ReleaseCache();
+        try { ReleaseCache(); } catch (CudaException) { }
         lock (_gate) _disposed = true;
     }
 }
