@@ -4,9 +4,13 @@
 // ping-pong). Same contract and params as flash_attn_fwd.cu (FvAttentionParams); the managed side selects it
 // at run time on compute capability 9.0 when this module is present.
 //
-// STATUS: UNVERIFIED. nvcc 11.8 (this project's CI) cannot compile sm_90a; CMake builds this file only with
-//   nvcc >= 12 and NVRTC >= 12. Run kernels/dev/run_lab.sh on an H100/H200 (it adds this kernel to the
-//   attention lab) before enabling it; until then the mma.sync kernel is the one to use.
+// STATUS: UNVERIFIED ON HARDWARE. nvcc 11.8 (this project's CI) cannot compile sm_90a; CMake builds this file
+//   only with nvcc >= 12 and NVRTC >= 12, and no ptxas has assembled it yet. It passes the attention lab on
+//   the CPU emulator (kernels/dev/run_emu.sh: mbarrier protocol, warpgroup roles, masking, output), whose
+//   wgmma follows the PTX ISA's descriptor / canonical-layout definitions — the same reading this kernel was
+//   written from, so the swizzle and descriptor fields are the part only a GPU can confirm. Run
+//   kernels/dev/run_lab.sh on an H100/H200 (it adds this kernel to the attention lab) before enabling it;
+//   until then the mma.sync kernel is the one to use.
 // Entry points: fv_flash_attn_hopper_{bf16,f16}_d{64,128}.
 // Launch: grid (ceil(nq / 128), heads, batch), block 384 (warpgroup 0 = producer, 1–2 = consumers),
 //   dynamic shared memory 2·D·(128 + 2·2·64) + 1024 bytes (D = 128: 99 328 B), which needs
@@ -31,10 +35,19 @@
 #define FV_FH_SETMAXNREG 1 // producer gives registers to the consumers (needs __launch_bounds__(384, 1))
 #endif
 
-#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#if (defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)) || defined(FV_EMULATE)
 #define FV_FH_ENABLED 1
 #include "fv_wgmma.cuh"
 
+#ifdef FV_EMULATE // kernels/dev/emu/fv_emu_sm90.h
+FV_DEVICE void fv_mbar_init(fv_u32 bar, int count) { fv_emu_mbar_init(bar, count); }
+FV_DEVICE void fv_mbar_arrive(fv_u32 bar) { fv_emu_mbar_arrive(bar); }
+FV_DEVICE void fv_mbar_wait(fv_u32 bar, fv_u32 parity) { fv_emu_mbar_wait(bar, parity); }
+FV_DEVICE void fv_fence_proxy_async() {}
+FV_DEVICE void fv_wgmma_fence() {}
+FV_DEVICE void fv_wgmma_commit() {}
+FV_DEVICE void fv_wgmma_wait0() {}
+#else
 FV_DEVICE void fv_mbar_init(fv_u32 bar, int count) { asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count)); }
 FV_DEVICE void fv_mbar_arrive(fv_u32 bar)
 {
@@ -51,6 +64,7 @@ FV_DEVICE void fv_fence_proxy_async() { asm volatile("fence.proxy.async.shared::
 FV_DEVICE void fv_wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 FV_DEVICE void fv_wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 FV_DEVICE void fv_wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+#endif
 
 /// Shared-memory matrix descriptor, 128-byte swizzle: start address, leading/stride byte offsets (16-byte units).
 FV_DEVICE fv_u64 fv_gmma_desc(fv_u32 addr, fv_u32 lbo, fv_u32 sbo)
@@ -122,7 +136,11 @@ template <typename T, int D>
 __device__ void fv_flash_attn_hopper_impl(const FvAttentionParams& p)
 {
     constexpr int Q_BYTES = FV_FH_BLOCK_M * D * 2, KV_BYTES = FV_FH_BLOCK_N * D * 2;
+#ifdef FV_EMULATE
+    unsigned char* fv_fh_smem = fv_emu_dynamic_smem;
+#else
     extern __shared__ __align__(16) unsigned char fv_fh_smem[];
+#endif
     __shared__ __align__(8) fv_u64 bars[1 + 2 * FV_FH_STAGES]; // q_full, full[stage], empty[stage]
 
     const fv_u32 raw = fv_smem_addr(fv_fh_smem);
@@ -153,7 +171,7 @@ __device__ void fv_flash_attn_hopper_impl(const FvAttentionParams& p)
     if (wg == 0)
     {
         // ---- producer ----
-#if FV_FH_SETMAXNREG
+#if FV_FH_SETMAXNREG && !defined(FV_EMULATE)
         asm volatile("setmaxnreg.dec.sync.aligned.u32 56;\n");
 #endif
         const int ptid = threadIdx.x;
@@ -180,7 +198,7 @@ __device__ void fv_flash_attn_hopper_impl(const FvAttentionParams& p)
     }
 
     // ---- consumers: warpgroup wg ∈ {1, 2} owns query rows [m0 + 64(wg − 1), +64) ----
-#if FV_FH_SETMAXNREG
+#if FV_FH_SETMAXNREG && !defined(FV_EMULATE)
     asm volatile("setmaxnreg.inc.sync.aligned.u32 224;\n");
 #endif
     const int cw = wg - 1;

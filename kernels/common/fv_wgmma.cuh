@@ -6,6 +6,8 @@
 #pragma once
 #include "fv_common.cuh"
 
+#ifndef FV_EMULATE // the CPU emulator (kernels/dev/emu/fv_emu_sm90.h) defines these names itself
+
 FV_DEVICE void fv_wgmma_ss_m64n64k16_bf16(float* d, fv_u64 desc_a, fv_u64 desc_b)
 {
     asm volatile(
@@ -115,3 +117,4 @@ FV_DEVICE void fv_wgmma_rs_m64n128k16_f16_tb(float* d, const fv_u32* a, fv_u64 d
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(1));
 }
+#endif // FV_EMULATE

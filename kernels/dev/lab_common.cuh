@@ -15,7 +15,7 @@
 
 #ifdef FV_EMULATE
 // CPU emulation (emu/fv_emu.h, force-included): validation only, no timing, no Wan-sized cases.
-#define LAB_LAUNCH(k, grid, block, smem, ...) fv_emu_launch(k, dim3(grid), dim3(block), __VA_ARGS__)
+#define LAB_LAUNCH(k, grid, block, smem, ...) fv_emu_launch(k, dim3(grid), dim3(block), (size_t)(smem), __VA_ARGS__)
 inline bool lab_emulated() { return true; }
 #else
 #include <cuda_runtime.h>

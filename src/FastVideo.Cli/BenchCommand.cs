@@ -59,15 +59,13 @@ internal static class BenchCommand
                 $"datasheet DRAM {info.PeakBandwidthGBs:F0} GB/s), median of {runs} runs after {warmup} warm-up");
             o.WriteLine($"{"kernel",-36} {"shape",-34} {"median ms",10} {"min ms",9} {"TFLOP/s",8} {"GB/s",8} {"sets",4}");
             var bench = new KernelBench(backend) { Runs = runs, Warmup = warmup };
-            List<BenchResult> results;
-            try
+            int errors = 0;
+            var results = bench.RunAll(filter, r => o.WriteLine(FormatRow(r)), (name, e) =>
             {
-                results = bench.RunAll(filter, r => o.WriteLine(FormatRow(r)));
-            }
-            finally
-            {
-                foreach (var m in backend.Modules.Origins) o.WriteLine($"  module {m.Module,-20} {m.Origin}");
-            }
+                errors++;
+                o.WriteLine($"ERROR {name}: {e.Message}");
+            });
+            foreach (var m in backend.Modules.Origins) o.WriteLine($"  module {m.Module,-20} {m.Origin}");
             if (tsvPath != null)
             {
                 using var w = new StreamWriter(tsvPath);
@@ -75,7 +73,8 @@ internal static class BenchCommand
                 foreach (var r in results)
                     w.WriteLine(string.Join('\t', r.Kernel, r.Shape, F(r.MedianMs, "F4"), F(r.MinMs, "F4"), F(r.Tflops, "F2"), F(r.GBs, "F1"), r.Runs, r.InputSets));
             }
-            return CliApp.ExitOk;
+            o.WriteLine($"bench kernels: {results.Count} timed, {errors} failed");
+            return errors > 0 ? CliApp.ExitFailure : CliApp.ExitOk;
         }
     }
 

@@ -10,6 +10,19 @@ public static class CliApp
 {
     public const int ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitCancelled = 130;
 
+    private static int s_registered;
+
+    /// <summary>
+    /// The engine library cannot reference FastVideo.Cuda, so the application registers it: `--device cuda[:N]`
+    /// then creates a CudaBackend (which itself reports a missing driver or GPU as a clear error).
+    /// </summary>
+    private static void RegisterBackends()
+    {
+        if (Interlocked.Exchange(ref s_registered, 1) != 0) return;
+        FastVideo.Entrypoints.VideoGenerator.RegisterBackend(FastVideo.Tensors.DeviceType.Cuda,
+            i => new FastVideo.Cuda.CudaBackend(new FastVideo.Cuda.CudaBackendOptions { Device = i }));
+    }
+
     /// <summary>
     /// Parses and runs one command line. <paramref name="cancellation"/> cancels a running command as Ctrl+C
     /// does (the first Ctrl+C cancels between steps; a second one ends the process as usual).
@@ -18,6 +31,7 @@ public static class CliApp
     {
         var output = stdout ?? Console.Out;
         var error = stderr ?? Console.Error;
+        RegisterBackends();
         var root = new RootCommand("FastVideo.Native: video generation in-process, no Python");
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(RunModuleCommand.Create(output));

@@ -12,7 +12,7 @@ public sealed partial class CudaBackend
     /// <inheritdoc/>
     /// <remarks>
     /// With <see cref="CudaBackendOptions.MixedPrecision"/>, no mask, D = Dv ∈ {64, 128}: q, k, v are rounded to
-    /// BF16 and the flash kernel runs (the Hopper wgmma kernel on sm_90 when its module is present), output
+    /// BF16 and the flash kernel runs (the Hopper wgmma kernel on sm_90 with <see cref="CudaBackendOptions.HopperAttention"/>), output
     /// widened back to F32. Otherwise the F32 path: per chunk of (batch, head) entries and query rows,
     /// S = scale·q·kᵀ (cuBLASLt, FP32) (+ mask, in place), P = softmax(S), o = P·v, with S and P bounded by
     /// <see cref="AttentionScratchBytes"/>. Known difference: on the F32 path a row whose scores are all −∞
@@ -66,7 +66,7 @@ public sealed partial class CudaBackend
         Options.MixedPrecision && mask == null && d == dv && KernelCatalog.AttentionHeadDims.Contains(d) && batch <= 65535 && heads <= 65535
         && HasModule(KernelCatalog.Modules.FlashAttention);
 
-    private bool UseHopperFlash => _device.Info.ComputeCapability == 90 && HasModule(KernelCatalog.Modules.FlashAttentionHopper);
+    private bool UseHopperFlash => Options.HopperAttention && _device.Info.ComputeCapability == 90 && HasModule(KernelCatalog.Modules.FlashAttentionHopper);
 
     private void FlashAttention(Tensor q, Tensor k, Tensor v, Tensor o, float scale)
     {

@@ -10,7 +10,8 @@ public sealed partial class CudaBackend
 {
     /// <summary>
     /// A tensor filled with <paramref name="value"/> converted to <paramref name="dtype"/> by the CPU backend's rules
-    /// (so every backend stores the same bits), written with the driver's memset (16/32/64-bit patterns need no kernel).
+    /// (so every backend stores the same bits), written with the driver's memset (8-, 16- and 32-bit patterns need no
+    /// kernel; 64-bit ones use fv_fill).
     /// </summary>
     public Tensor Full(ReadOnlySpan<int> shape, float value, DType dtype = DType.F32)
     {
@@ -25,7 +26,12 @@ public sealed partial class CudaBackend
                 case 1: CudaDriver.Memset8(y.DataPointer, (byte)bits, y.Numel, s); break;
                 case 2: CudaDriver.Memset16(y.DataPointer, (ushort)bits, y.Numel, s); break;
                 case 4: CudaDriver.Memset32(y.DataPointer, (uint)bits, y.Numel, s); break;
-                default: CudaDriver.Memset64(y.DataPointer, bits, y.Numel, s); break;
+                default:
+                    // The driver has no 64-bit memset: the fill kernel when its module is there, else two strided 32-bit fills.
+                    if (HasModule(KernelCatalog.Modules.Convert) && y.Numel > 0)
+                        Launch(KernelCatalog.Fill, LaunchConfig.GridStride(y.Numel), new FillParams { Y = y.DataPointer, N = y.Numel, ValueBits = bits, ElemSize = 8 });
+                    else CudaDriver.Memset64(y.DataPointer, bits, y.Numel, s);
+                    break;
             }
             AfterOp("Full");
             return y;

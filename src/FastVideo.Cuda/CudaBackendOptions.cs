@@ -15,6 +15,13 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool MixedPrecision { get; init; }
 
+    /// <summary>
+    /// Use the Hopper (wgmma, sm_90a) flash-attention kernel on compute capability 9.0 when its module loads. Off by
+    /// default: kernels/ABI.md marks that kernel unverified until its lab has passed on an H100/H200, so the
+    /// mma.sync kernel (sm_80+) serves mixed-precision attention.
+    /// </summary>
+    public bool HopperAttention { get; init; }
+
     /// <summary>A directory with <c>&lt;module&gt;.fatbin</c> files built on this machine, tried before the embedded kernels.</summary>
     public string? KernelDirectory { get; init; }
 

@@ -5,7 +5,8 @@
 // once. Blocks run one after another, so static __shared__ variables (plain statics here) are the block's
 // shared memory. The PTX semantics emulated (ldmatrix, mma.m16n8k16 fragment layouts, cvt.rn) follow the PTX
 // ISA; the kernels' own index arithmetic, masking, reductions and pipelines run unchanged.
-// Not emulated: timing, memory-model races (cp.async is synchronous), the sm_90a Hopper kernel.
+// Not emulated: timing, memory-model races (cp.async and wgmma are synchronous). The sm_90a pieces of the
+// Hopper kernel (mbarrier, wgmma) are in fv_emu_sm90.h.
 // Force-included with -include before the kernel sources, compiled as host C++ (-DFV_EMULATE).
 #pragma once
 #define FV_EMULATE 1
@@ -28,7 +29,9 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
-#define __shared__ static
+// Every static "__shared__" variable goes to one section, so shared addresses are small offsets from its start
+// (wgmma descriptors keep 18 address bits, as the hardware's shared window).
+#define __shared__ static __attribute__((section("fv_smem"), used))
 #define __align__(n) __attribute__((aligned(n)))
 #define __trap() std::abort()
 
@@ -166,11 +169,18 @@ inline float fv_emu_f16_to_f32(uint16_t h)
     return __uint_as_float(sign | ((e + 112u) << 23) | (m << 13));
 }
 
-// ---- shared-memory "addresses": 32-bit offsets from an anchor in the same image ------------------------------
+// ---- shared-memory addresses: offsets into the fv_smem section ----------------------------------------------
 
-inline char fv_emu_anchor;
-inline uint32_t fv_emu_smem_addr(const void* p) { return (uint32_t)(int32_t)((const char*)p - &fv_emu_anchor); }
-inline void* fv_emu_smem_ptr(uint32_t a) { return &fv_emu_anchor + (int32_t)a; }
+extern "C" char __start_fv_smem[], __stop_fv_smem[];
+/// Dynamic shared memory of the running block (flash_attn_hopper): 128 KiB inside the section.
+__shared__ __attribute__((aligned(1024))) unsigned char fv_emu_dynamic_smem[128 * 1024];
+inline uint32_t fv_emu_smem_addr(const void* p)
+{
+    const char* c = (const char*)p;
+    if (c < __start_fv_smem || c >= __stop_fv_smem) { std::fprintf(stderr, "fv_emu: %p is not shared memory\n", p); std::abort(); }
+    return (uint32_t)(c - __start_fv_smem);
+}
+inline void* fv_emu_smem_ptr(uint32_t a) { return __start_fv_smem + a; }
 
 // ---- warp-collective tensor-core ops ---------------------------------------------------------------------------
 
@@ -234,6 +244,8 @@ inline void fv_emu_mma16816(float* d, const uint32_t* a, uint32_t b0, uint32_t b
     }
 }
 
+#include "fv_emu_sm90.h"
+
 // ---- launch ------------------------------------------------------------------------------------------------
 
 inline void fv_emu_trampoline(unsigned lo, unsigned hi)
@@ -248,8 +260,9 @@ inline void fv_emu_trampoline(unsigned lo, unsigned hi)
 /// fiber, resumed round-robin until all have finished (a fiber yields only inside a barrier), so the static
 /// "__shared__" arrays belong to the running block.
 template <typename P>
-inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, const P& p)
+inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t dynamic_smem, const P& p)
 {
+    if (dynamic_smem > sizeof(fv_emu_dynamic_smem)) { std::fprintf(stderr, "fv_emu: %zu bytes of dynamic shared memory\n", dynamic_smem); std::abort(); }
     const int n = (int)(block.x * block.y * block.z);
     FvEmuBlock blk;
     blk.block_bar.n = n;

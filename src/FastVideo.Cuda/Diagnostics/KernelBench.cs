@@ -40,14 +40,27 @@ public sealed partial class KernelBench
         RotateBytes = Math.Max(4L * backend.CudaDevice.Info.L2CacheBytes, 64L << 20);
     }
 
-    /// <summary>Runs every case whose name contains <paramref name="filter"/> (all when null) and reports each as it finishes.</summary>
-    public List<BenchResult> RunAll(string? filter, Action<BenchResult>? report = null)
+    /// <summary>
+    /// Runs every case whose name contains <paramref name="filter"/> (all when null) and reports each as it finishes.
+    /// A case that throws is reported through <paramref name="error"/> and the run goes on (cases whose kernel
+    /// module is missing are skipped silently).
+    /// </summary>
+    public List<BenchResult> RunAll(string? filter, Action<BenchResult>? report = null, Action<string, Exception>? error = null)
     {
         var results = new List<BenchResult>();
         foreach (var (name, run) in Cases())
         {
             if (filter != null && !name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
-            var r = run();
+            BenchResult? r;
+            try
+            {
+                r = run();
+            }
+            catch (Exception e) when (e is CudaException or InvalidOperationException or NotSupportedException or OutOfDeviceMemoryException)
+            {
+                error?.Invoke(name, e);
+                continue;
+            }
             if (r == null) continue;
             results.Add(r);
             report?.Invoke(r);

@@ -40,9 +40,9 @@ public sealed partial class VideoGenerator
         if (device.Type == DeviceType.Cpu) return new CpuBackend(new CpuAllocator());
         if (s_backends.TryGetValue(device.Type, out var factory)) return factory(device.Index);
         throw new NotSupportedException(
-            $"device '{device}': the {device.Type.ToString().ToUpperInvariant()} backend is not available in this build "
-            + "(no FastVideo.Cuda backend is registered; build with the CUDA backend and run on a machine with an NVIDIA driver), "
-            + "or use --device cpu");
+            $"device '{device}': the {device.Type.ToString().ToUpperInvariant()} backend is not available: none is registered "
+            + "(the application registers FastVideo.Cuda's CudaBackend with VideoGenerator.RegisterBackend; it also needs an NVIDIA driver and GPU); "
+            + "use --device cpu");
     }
 
     /// <summary>Supported attention implementations.</summary>

@@ -1,5 +1,6 @@
 using FastVideo.Backends;
 using FastVideo.Loading;
+using FastVideo.Models.Smoke;
 using FastVideo.Pipelines;
 
 namespace FastVideo.Entrypoints;
@@ -39,7 +40,7 @@ public sealed partial class VideoGenerator : IDisposable
     /// <summary>The pipeline class (<c>model_index.json</c> <c>_class_name</c>).</summary>
     public string PipelineClass => _pipeline.ClassName;
     public bool IsImageToVideo => _pipeline.IsImageToVideo;
-    /// <summary>True when no model was given and the built-in, untrained smoke model runs instead.</summary>
+    /// <summary>True when the built-in, untrained smoke model runs (no model given, or its cache folder passed).</summary>
     public bool IsSmokeModel { get; }
     /// <summary>The defaults a request's unset values take.</summary>
     public WanPreset Preset { get; }
@@ -48,7 +49,8 @@ public sealed partial class VideoGenerator : IDisposable
 
     /// <summary>
     /// Loads a model: a diffusers pipeline folder, or a Hugging Face repo id already in the local cache
-    /// (<see cref="ModelLocator"/>; never downloads). Null loads the built-in smoke model.
+    /// (<see cref="ModelLocator"/>; never downloads). Null loads the built-in smoke model
+    /// (<see cref="SmokeModel.EnsureCreated"/>: built once into the FastVideo cache, untrained, runs on the CPU in seconds).
     /// </summary>
     /// <exception cref="ModelNotFoundException">the path or repo id does not resolve to a folder.</exception>
     /// <exception cref="ModelFolderException">the folder lacks model_index.json or a component the pipeline needs (named).</exception>
@@ -59,8 +61,9 @@ public sealed partial class VideoGenerator : IDisposable
         options ??= new GeneratorOptions();
         if (options.NonFiniteCheckInterval < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.NonFiniteCheckInterval, "NonFiniteCheckInterval must be at least 1");
-        bool smoke = pathOrRepoId is null;
-        string folderPath = smoke ? SmokeModelFolder(options) : ModelLocator.Resolve(pathOrRepoId!);
+        string folderPath = pathOrRepoId is null ? SmokeModelFolder(options) : ModelLocator.Resolve(pathOrRepoId);
+        // Also when the smoke folder is passed explicitly: same preset, same notice.
+        bool smoke = pathOrRepoId is null || SmokeModel.IsSmokeModel(folderPath);
         var device = ParseDevice(options.Device);
         var backend = CreateBackend(device);
         try
@@ -69,11 +72,10 @@ public sealed partial class VideoGenerator : IDisposable
             var folder = DiffusersFolder.Open(folderPath);
             var context = new PipelineLoadContext(folder, backend, attention, options.Log) { NonFiniteCheckInterval = options.NonFiniteCheckInterval };
             var pipeline = PipelineRegistry.Load(context);
-            string name = smoke ? "smoke" : pathOrRepoId!;
-            var preset = smoke
-                ? Models.Smoke.SmokeModel.Preset with { MaxSequenceLength = Models.Smoke.SmokeModel.MaxSequenceLength }
-                : pipeline.PresetFor($"{name} {folderPath}");
+            string name = pathOrRepoId ?? "smoke";
+            var preset = smoke ? SmokeModel.Preset : pipeline.PresetFor($"{name} {folderPath}");
             options.Log?.Invoke($"{pipeline.ClassName} from {folderPath} on {backend.Device} (preset {preset.Name})");
+            if (smoke) options.Log?.Invoke(SmokeModel.Notice);
             return new VideoGenerator(pipeline, backend, options, folderPath, name, preset, smoke);
         }
         catch
@@ -87,8 +89,8 @@ public sealed partial class VideoGenerator : IDisposable
     /// <summary>The smoke model's folder, built deterministically into the cache on first use.</summary>
     private static string SmokeModelFolder(GeneratorOptions options)
     {
-        options.Log?.Invoke($"no --model given: using the built-in smoke model (cache {Models.Smoke.SmokeModel.DefaultCacheRoot()})");
-        return Models.Smoke.SmokeModel.EnsureCreated();
+        options.Log?.Invoke($"no --model given: using the built-in smoke model (cache {SmokeModel.DefaultCacheRoot()})");
+        return SmokeModel.EnsureCreated();
     }
 
     /// <summary>
@@ -106,7 +108,6 @@ public sealed partial class VideoGenerator : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (IsSmokeModel) _options.Log?.Invoke("using the built-in smoke model: its weights are untrained, so the video is noise; pass a model for real output");
             var context = new PipelineContext(Backend, cancel, progress) { Log = _options.Log };
             var trace = _options.Trace ? new GenerationTrace() : null;
             var output = _pipeline.Run(resolved, context, trace);

@@ -135,25 +135,33 @@ public class VideoGeneratorTests
     }
 
     [Test]
-    public void NoModelLoadsTheSmokeModelWithItsPreset()
+    public void NoModelRunsTheSmokeModel()
     {
-        var cache = Directory.CreateTempSubdirectory("fv-smoke-cache-").FullName;
-        var old = Environment.GetEnvironmentVariable("FASTVIDEO_CACHE");
-        Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", cache);
+        var root = FastVideo.Tests.Smoke.SmokeFolderFixture.NewRoot();
+        var previous = Environment.GetEnvironmentVariable("FASTVIDEO_CACHE");
+        Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", root);
         try
         {
-            var log = new List<string>();
-            using var gen = VideoGenerator.FromPretrained(null, new GeneratorOptions { Log = log.Add });
-            Assert.That(gen.IsSmokeModel, Is.True);
-            Assert.That(gen.Preset.Name, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.Preset.Name));
-            Assert.That(gen.Preset.MaxSequenceLength, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.MaxSequenceLength));
-            Assert.That(log, Has.Some.Contains("smoke model"));
-            Assert.That(Directory.GetDirectories(cache), Is.Not.Empty, "the smoke model is built into FASTVIDEO_CACHE");
+            var logs = new List<string>();
+            using var gen = VideoGenerator.FromPretrained(null, new GeneratorOptions { Log = logs.Add });
+            Assert.That(gen.IsSmokeModel);
+            Assert.That(gen.ModelPath, Is.EqualTo(Path.Combine(root, FastVideo.Models.Smoke.SmokeModel.FolderName)));
+            Assert.That(gen.Preset, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.Preset));
+            Assert.That(logs, Does.Contain(FastVideo.Models.Smoke.SmokeModel.Notice));
+            using var result = gen.Generate(new GenerationRequest { Prompt = "a smoke test", NumFrames = 1, Steps = 2 });
+            Assert.That(result.Request.MaxSequenceLength, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.MaxSequenceLength), "the smoke preset's text length");
+            Assert.That((result.Request.Height, result.Request.Width), Is.EqualTo((64, 96)));
+            Assert.That(result.FloatFrames.Shape, Is.EqualTo(new[] { 1, 64, 96, 3 }));
+            Assert.That(result.Latents.ToArray<float>(), Is.All.Matches<float>(float.IsFinite));
+
+            // Passing the smoke folder explicitly is the smoke model too.
+            using var again = VideoGenerator.FromPretrained(gen.ModelPath);
+            Assert.That(again.IsSmokeModel);
+            Assert.That(again.Preset, Is.EqualTo(FastVideo.Models.Smoke.SmokeModel.Preset));
         }
         finally
         {
-            Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", old);
-            Directory.Delete(cache, recursive: true);
+            Environment.SetEnvironmentVariable("FASTVIDEO_CACHE", previous);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FastVideo.Backends;
 using FastVideo.Backends.Cpu;
+using FastVideo.Entrypoints;
 using FastVideo.Loading;
 using FastVideo.Models.Dits.Wan;
 using FastVideo.Models.Encoders.Umt5;
@@ -8,7 +9,6 @@ using FastVideo.Models.Schedulers;
 using FastVideo.Models.Smoke;
 using FastVideo.Models.Tokenizers;
 using FastVideo.Models.Vaes.Wan;
-using FastVideo.Rng;
 using FastVideo.Tensors;
 using NUnit.Framework;
 
@@ -103,69 +103,43 @@ public class SmokeModelLoadTests
     }
 
     /// <summary>
-    /// The smoke preset end to end with the real components, as WanPipeline runs it: tokenize prompt and negative
-    /// prompt to <see cref="SmokeModel.MaxSequenceLength"/>, UMT5 prompt embeddings, torch.randn latents
-    /// [1, 16, 5, 8, 12], the UniPC loop with classifier-free guidance (two transformer calls per step), latent
-    /// de-normalisation and the VAE decode to [1, 3, 17, 64, 96]. Reports the time of each stage.
+    /// The smoke preset end to end through the real entry point and pipeline (<see cref="VideoGenerator"/>,
+    /// WanPipeline stages: tokenize to <see cref="SmokeModel.MaxSequenceLength"/>, UMT5, the UniPC loop with
+    /// classifier-free guidance, the VAE decode), with every setting taken from <see cref="SmokeModel.Preset"/>.
+    /// Reports the load time and the time of each stage.
     /// </summary>
     [Test]
-    public void SmokePresetGeneratesAVideoQuickly()
+    public void SmokePresetGeneratesAVideoQuicklyThroughTheRealPipeline()
     {
-        var preset = SmokeModel.Preset;
-        var folder = SmokeFolderFixture.Folder;
+        var p = SmokeModel.Preset;
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
-        var log = new List<string>();
-        void Mark(string stage)
+        using var generator = VideoGenerator.FromPretrained(SmokeFolderFixture.Folder);
+        long loadMs = sw.ElapsedMilliseconds;
+        using var result = generator.Generate(new GenerationRequest
         {
-            log.Add($"{stage} {sw.ElapsedMilliseconds} ms");
-            sw.Restart();
-        }
-
-        var tok = T5Tokenizer.FromFolder(Path.Combine(folder, "tokenizer"));
-        using var encoder = Umt5EncoderModel.FromFolder(Backend, Path.Combine(folder, "text_encoder"));
-        using var transformer = WanTransformer3DModel.FromFolder(Backend, Path.Combine(folder, "transformer"));
-        using var vae = AutoencoderKLWan.FromPretrained(Path.Combine(folder, "vae"), Backend);
-        using var scheduler = SchedulerConfig.Load(Path.Combine(folder, "scheduler", "scheduler_config.json")).CreateScheduler();
-        Mark("load");
-
-        var batch = tok.EncodeBatch(["A cat walks on the grass, realistic style.", preset.NegativePrompt], SmokeModel.MaxSequenceLength);
-        using var ids = batch.InputIdsTensor();
-        using var mask = batch.AttentionMaskTensor();
-        using var embeds = encoder.EncodePrompts(ids, mask);
-        using var cond = Backend.Slice(embeds, 0, 0, 1);
-        using var uncond = Backend.Slice(embeds, 0, 1, 1);
-        Mark("text");
-
-        int latentFrames = (preset.NumFrames - 1) / 4 + 1;
-        var latents = new TorchGenerator((ulong)preset.Seed).Randn(Backend, [1, 16, latentFrames, preset.Height / 8, preset.Width / 8]);
-        scheduler.SetTimesteps(preset.Steps);
-        for (int i = 0; i < preset.Steps; i++)
-        {
-            using var t = scheduler.TimestepTensor(Backend.Allocator, i, 1);
-            using var c = transformer.Forward(latents, t, cond);
-            using var u = transformer.Forward(latents, t, uncond);
-            using var guided = Backend.Axpby(1 - preset.GuidanceScale, u, preset.GuidanceScale, c); // u + g·(c − u)
-            var next = scheduler.Step(Backend, guided, i, latents);
-            latents.Dispose();
-            latents = next;
-        }
-        Mark($"denoise ({preset.Steps} steps × 2)");
-
-        using (latents)
-        using (var raw = vae.DenormalizeLatents(latents))
-        using (var video = vae.Decode(raw))
-        {
-            Mark("vae decode");
-            Assert.That(video.Shape, Is.EqualTo(new[] { 1, 3, preset.NumFrames, preset.Height, preset.Width }));
-            var v = video.ToArray<float>();
-            Assert.That(v.All(float.IsFinite), Is.True);
-            Assert.That(v.Min(), Is.GreaterThanOrEqualTo(-1f));
-            Assert.That(v.Max(), Is.LessThanOrEqualTo(1f));
-            Assert.That(Stats(v).Std, Is.GreaterThan(1e-3), "not a constant video");
-        }
+            Prompt = "A cat walks on the grass, realistic style.",
+            NegativePrompt = p.NegativePrompt,
+            Height = p.Height,
+            Width = p.Width,
+            NumFrames = p.NumFrames,
+            Steps = p.Steps,
+            GuidanceScale = p.GuidanceScale,
+            FlowShift = p.FlowShift,
+            MaxSequenceLength = p.MaxSequenceLength,
+            Seed = p.Seed,
+            Fps = p.Fps,
+        });
         var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
-        TestContext.Out.WriteLine($"smoke preset {preset.Width}x{preset.Height}x{preset.NumFrames}, {preset.Steps} steps: {string.Join(", ", log)}; CPU {cpuMs:F0} ms");
+        TestContext.Out.WriteLine($"smoke preset {p.Width}x{p.Height}x{p.NumFrames}, {p.Steps} steps: load {loadMs} ms, "
+            + string.Join(", ", result.Timings.Select(t => $"{t.Stage} {t.Elapsed.TotalMilliseconds:F0} ms"))
+            + $"; total wall {sw.ElapsedMilliseconds} ms, CPU {cpuMs:F0} ms");
+
+        Assert.That(result.Request.MaxSequenceLength, Is.EqualTo(SmokeModel.MaxSequenceLength));
+        Assert.That(result.FloatFrames.Shape, Is.EqualTo(new[] { p.NumFrames, p.Height, p.Width, 3 }));
+        var v = result.FloatFrames.ToArray<float>();
+        Assert.That(v.All(x => x >= 0f && x <= 1f), Is.True, "frames in [0, 1]");
+        Assert.That(Stats(v).Std, Is.GreaterThan(1e-3), "not a constant video");
         // CPU time (all threads), not wall: the test machine's two cores are shared with parallel builds.
         Assert.That(cpuMs, Is.LessThan(20_000), "the smoke preset must stay far below the 30 s budget of a 2-core machine");
     }

@@ -43,7 +43,7 @@ public static class SmokeModel
     /// (5 latent frames, 120 tokens), 8 UniPC steps, guidance 3.0, flow shift 3.0, 8 fps, seed 1024; prompts are
     /// encoded to <see cref="MaxSequenceLength"/> tokens.
     /// </summary>
-    public static readonly WanPreset Preset = new("FastVideo-smoke-wan", 64, 96, 17, 8, 3.0f, 3.0f, 8, 1024, WanPresets.DefaultNegativePrompt);
+    public static readonly WanPreset Preset = new("FastVideo-smoke-wan", 64, 96, 17, 8, 3.0f, 3.0f, 8, 1024, WanPresets.DefaultNegativePrompt, MaxSequenceLength);
 
     internal const int TextEncoderDModel = 64;
     internal static readonly SmokeTransformerRecipe Transformer = new() { TextDim = TextEncoderDModel };
