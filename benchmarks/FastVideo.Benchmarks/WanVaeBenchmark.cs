@@ -14,7 +14,8 @@ namespace FastVideo.Benchmarks;
 /// the CPU backend: 5 latent frames of 60×104 (a 480×832 video of 17 frames), about 67 TFLOP, almost all in
 /// 3×3×3 convolutions at the two finest scales. One cold invocation, in process: on a small machine this
 /// runs for minutes. Peak native memory (CpuAllocator) and process CPU time are printed after the run.
-/// Run: <c>dotnet run -c Release --project benchmarks/FastVideo.Benchmarks -- --filter *WanVaeBenchmark*</c>.
+/// Run: <c>dotnet run -c Release --project benchmarks/FastVideo.Benchmarks -- --filter *WanVaeBenchmark*</c>
+/// (set FASTVIDEO_WANVAE_BENCH_LATENTS=TxHxW for a smaller case).
 /// </summary>
 [Config(typeof(SingleShotConfig))]
 public class WanVaeBenchmark
@@ -26,7 +27,7 @@ public class WanVaeBenchmark
             AddJob(Job.Dry
                 .WithStrategy(RunStrategy.ColdStart)
                 .WithLaunchCount(1).WithWarmupCount(0).WithIterationCount(1).WithInvocationCount(1).WithUnrollFactor(1)
-                                // In process (no second build), with a timeout far above BDN's default: one decode takes minutes.
+                // In process (no second build), with a timeout far above BDN's default: one decode takes minutes.
                 .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(3), logOutput: true)));
         }
     }
@@ -35,22 +36,31 @@ public class WanVaeBenchmark
     private AutoencoderKLWan _vae = null!;
     private Tensor _latents = null!;
 
-    [Params(5)] public int LatentFrames { get; set; }
-    [Params(60)] public int LatentHeight { get; set; }
-    [Params(104)] public int LatentWidth { get; set; }
+    /// <summary>Latent frames × height × width; FASTVIDEO_WANVAE_BENCH_LATENTS (e.g. "2x30x52") overrides the real case.</summary>
+    public static IEnumerable<string> LatentSizes() =>
+        [Environment.GetEnvironmentVariable("FASTVIDEO_WANVAE_BENCH_LATENTS") is { Length: > 0 } s ? s : "5x60x104"];
+
+    [ParamsSource(nameof(LatentSizes))]
+    public string Latents { get; set; } = "5x60x104";
 
     [GlobalSetup]
     public void Setup()
     {
-        _allocator = new CpuAllocator();
+        var size = Latents.Split('x').Select(int.Parse).ToArray();
+        if (size.Length != 3) throw new ArgumentException($"latent size '{Latents}' is not TxHxW");
+        var (frames, height, width) = (size[0], size[1], size[2]);
+        // Blocks above 64 MB go back to the OS when freed: the pool keeps one stack per size class, and the
+        // decoder's many full-resolution sizes would otherwise stay cached side by side (a first run with the
+        // default pool reached 11.7 GB resident during its second chunk).
+        _allocator = new CpuAllocator { MaxCachedBlock = 64L << 20 };
         var backend = new CpuBackend(_allocator);
         _vae = AutoencoderKLWan.CreateRandom(new WanVaeConfig(), backend, seed: 1);   // defaults = Wan2.1
-        int n = 16 * LatentFrames * LatentHeight * LatentWidth;
+        int n = 16 * frames * height * width;
         var rng = new Random(2);
         var values = new float[n];
         for (int i = 0; i < n; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
-        _latents = Tensor.FromHost<float>(_allocator, values, [1, 16, LatentFrames, LatentHeight, LatentWidth]);
-        Console.WriteLine($"// Wan VAE: {_vae.ParameterBytes / 1e6:F0} MB of F32 parameters, latents [1, 16, {LatentFrames}, {LatentHeight}, {LatentWidth}]");
+        _latents = Tensor.FromHost<float>(_allocator, values, [1, 16, frames, height, width]);
+        Console.WriteLine($"// Wan VAE: {_vae.ParameterBytes / 1e6:F0} MB of F32 parameters, latents [1, 16, {frames}, {height}, {width}]");
     }
 
     private TimeSpan _cpuStart;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using FastVideo.Interop;
 using FastVideo.Tensors;
 
 namespace FastVideo.Diagnostics;
@@ -47,8 +48,8 @@ public static class SystemInfo
     }
 
     /// <summary>
-    /// Probes the backends without initialising a device: the CPU is always there; CUDA needs the driver
-    /// library (libcuda.so.1). Absence is reported, never thrown.
+    /// Probes the backends: the CPU is always there; CUDA through the interop (driver library, cuInit, devices).
+    /// Absence is reported as "unavailable: reason", never thrown.
     /// </summary>
     public static IReadOnlyList<BackendStatus> Backends()
     {
@@ -60,18 +61,31 @@ public static class SystemInfo
         return list;
     }
 
-    private static BackendStatus ProbeCuda()
+    /// <summary>
+    /// The CUDA state in one line: each device's name, architecture, memory and multiprocessors, the driver's CUDA
+    /// version and the toolkit libraries found (NVRTC, cuBLASLt); or, unavailable, the reason (no driver, cuInit failed, no device).
+    /// </summary>
+    public static BackendStatus ProbeCuda()
     {
-        string[] names = OperatingSystem.IsWindows() ? ["nvcuda.dll"] : ["libcuda.so.1", "libcuda.so"];
-        foreach (var n in names)
+        try
         {
-            if (NativeLibrary.TryLoad(n, out var h))
+            if (!CudaDriver.TryInitialize(out var reason)) return new BackendStatus("cuda", false, reason);
+            var parts = new List<string>();
+            int n = CudaDriver.DeviceCount;
+            for (int i = 0; i < n; i++)
             {
-                NativeLibrary.Free(h);
-                return new BackendStatus("cuda", true, $"driver library {n} found");
+                var d = CudaDriver.GetDeviceInfo(i);
+                parts.Add($"[{i}] {d.Name} ({d.Architecture}, {FormatBytes(d.TotalMemoryBytes)}, {d.Multiprocessors} SMs)");
             }
+            parts.Add($"driver CUDA {CudaDriver.FormatVersion(CudaDriver.DriverVersion)}");
+            parts.Add(Nvrtc.TryGetVersion(out int major, out int minor, out var nvrtcWhy) ? $"NVRTC {major}.{minor}" : nvrtcWhy);
+            parts.Add(CublasLt.TryGetVersion(out long v, out var blasWhy) ? $"cuBLASLt {v / 10000}.{v / 100 % 100}.{v % 100}" : blasWhy);
+            return new BackendStatus("cuda", true, string.Join(", ", parts));
         }
-        return new BackendStatus("cuda", false, $"no CUDA driver ({string.Join(", ", names)} not found): CUDA backend unavailable");
+        catch (CudaException e)
+        {
+            return new BackendStatus("cuda", false, e.Message);
+        }
     }
 
     public static string FormatBytes(long bytes)

@@ -45,7 +45,7 @@ public sealed record GenerationRequest
             GuidanceScale ?? preset.GuidanceScale,
             FlowShift ?? preset.FlowShift,
             Scheduler,
-            MaxSequenceLength ?? 512,
+            MaxSequenceLength ?? preset.MaxSequenceLength,
             Seed ?? preset.Seed,
             Fps ?? preset.Fps);
         r.Validate();

@@ -1,9 +1,12 @@
 namespace FastVideo.Entrypoints;
 
-/// <summary>Default sampling settings of one model family member, as FastVideo ships them.</summary>
+/// <summary>
+/// Default sampling settings of one model family member, as FastVideo ships them. <paramref name="MaxSequenceLength"/>
+/// is the text length prompts are padded to (512 for every Wan2.1 checkpoint, as diffusers' default).
+/// </summary>
 public sealed record WanPreset(
     string Name, int Height, int Width, int NumFrames, int Steps, float GuidanceScale, float FlowShift,
-    int Fps, long Seed, string NegativePrompt);
+    int Fps, long Seed, string NegativePrompt, int MaxSequenceLength = 512);
 
 /// <summary>
 /// FastVideo's sampling defaults for Wan2.1 (fastvideo/configs/sample/wan.py). The preset is chosen from the

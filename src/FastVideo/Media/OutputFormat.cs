@@ -16,4 +16,8 @@ public enum OutputFormat
 }
 
 /// <summary>What was written, and anything the user should know (e.g. the MP4 fallback).</summary>
-public sealed record SavedOutput(string Path, OutputFormat Format, string? Note);
+public sealed record SavedOutput(string Path, OutputFormat Format, string? Note)
+{
+    /// <summary>The contact sheet written beside the video, when one was asked for.</summary>
+    public string? ContactSheetPath { get; init; }
+}

@@ -20,7 +20,14 @@ public sealed unsafe class CpuAllocator : IAllocator
     private long _current, _peak, _cached, _allocs, _hits;
 
     /// <summary>Buffers above this size are not cached (returned to the OS at once).</summary>
-    public long MaxCachedBlock { get; init; } = 1L << 32;
+    public long MaxCachedBlock { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// Upper bound on all cached bytes together: a freed buffer that would push the cache past it goes back to
+    /// the OS. Keeps a model whose intermediates come in many large sizes (the VAE decoder) from holding every
+    /// size class at once.
+    /// </summary>
+    public long MaxCachedBytes { get; init; } = 2L << 30;
 
     public Device Device => Device.Cpu;
 
@@ -84,7 +91,7 @@ public sealed unsafe class CpuAllocator : IAllocator
         lock (_gate)
         {
             _current -= capacity;
-            if (capacity <= MaxCachedBlock)
+            if (capacity <= MaxCachedBlock && _cached + capacity <= MaxCachedBytes)
             {
                 if (!_cache.TryGetValue(capacity, out var stack)) _cache[capacity] = stack = new Stack<nint>();
                 stack.Push(pointer);

@@ -51,14 +51,14 @@ public sealed class ClipVisionModelWithProjection : IDisposable
         _eps = (float)config.LayerNormEps;
     }
 
-    /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> from a transformers model folder (diffusers' <c>image_encoder/</c>).</summary>
+    /// <summary>
+    /// Loads <c>config.json</c> and the weights of a transformers model folder (diffusers' <c>image_encoder/</c>):
+    /// <c>model.safetensors</c> or a shard index, as <see cref="TensorSources.OpenFolder"/> finds them.
+    /// </summary>
     public static ClipVisionModelWithProjection FromFolder(IBackend backend, string folder)
     {
         var config = ClipVisionConfig.FromFile(Path.Combine(folder, "config.json"));
-        var weights = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(weights))
-            throw new FileNotFoundException($"{folder}: no model.safetensors (sharded checkpoints need an ITensorSource over the shards)", weights);
-        using var source = SafetensorsFile.Open(weights);
+        using var source = TensorSources.OpenFolder(folder);
         return Load(backend, config, source);
     }
 

@@ -6,12 +6,25 @@ namespace FastVideo.Models.Encoders.ClipVision;
 /// For output x: center = (x + 0.5)·scale, taps from ⌊center − support + 0.5⌋ to ⌊center + support + 0.5⌋ clipped to
 /// the image, weights w(t) = filter((t − center + 0.5)/filterscale) normalised to sum 1, then quantised to 22-bit
 /// fixed point (round half away from zero); each pass rounds (+2²¹) and clamps its result to 0..255.
+/// <see cref="PilFilter.Lanczos"/> (what diffusers' VaeImageProcessor resizes with) uses the same machinery with
+/// Pillow's truncated sinc, sinc(x)·sinc(x/3) for |x| &lt; 3, support 3.
 /// </summary>
 internal static class PilBicubic
 {
     private const int PrecisionBits = 32 - 8 - 2;
 
-    private static double Filter(double x)
+    private static double Filter(PilFilter filter, double x) => filter == PilFilter.Lanczos ? Lanczos(x) : Bicubic(x);
+
+    private static double Sinc(double x)
+    {
+        if (x == 0.0) return 1.0;
+        x *= Math.PI;
+        return Math.Sin(x) / x;
+    }
+
+    private static double Lanczos(double x) => -3.0 <= x && x < 3.0 ? Sinc(x) * Sinc(x / 3) : 0.0;
+
+    private static double Bicubic(double x)
     {
         const double a = -0.5;
         if (x < 0) x = -x;
@@ -21,11 +34,11 @@ internal static class PilBicubic
     }
 
     /// <summary>Tap bounds (first input index, count) and fixed-point weights for each output position.</summary>
-    private static (int[] Start, int[] Count, int[] Weights, int KSize) Coefficients(int inSize, int outSize)
+    private static (int[] Start, int[] Count, int[] Weights, int KSize) Coefficients(int inSize, int outSize, PilFilter filter)
     {
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
-        double support = 2.0 * filterScale;
+        double support = (filter == PilFilter.Lanczos ? 3.0 : 2.0) * filterScale;
         int ksize = (int)Math.Ceiling(support) * 2 + 1;
         var start = new int[outSize];
         var count = new int[outSize];
@@ -40,7 +53,7 @@ internal static class PilBicubic
             double ww = 0;
             for (int x = 0; x < xmax; x++)
             {
-                k[x] = Filter((x + xmin - center + 0.5) * ss);
+                k[x] = Filter(filter, (x + xmin - center + 0.5) * ss);
                 ww += k[x];
             }
             for (int x = 0; x < xmax; x++)
@@ -57,14 +70,14 @@ internal static class PilBicubic
     private static byte Clip8(int ss) => (byte)Math.Clamp(ss >> PrecisionBits, 0, 255);
 
     /// <summary>Resizes an interleaved 8-bit image [h, w, channels] to [outH, outW, channels].</summary>
-    public static byte[] Resize(ReadOnlySpan<byte> src, int h, int w, int channels, int outH, int outW)
+    public static byte[] Resize(ReadOnlySpan<byte> src, int h, int w, int channels, int outH, int outW, PilFilter filter = PilFilter.Bicubic)
     {
         if (outH == h && outW == w) return src.ToArray();
         byte[] cur = src.ToArray();
         int curW = w;
         if (outW != w)
         {
-            var (start, count, weights, ks) = Coefficients(w, outW);
+            var (start, count, weights, ks) = Coefficients(w, outW, filter);
             var dst = new byte[h * outW * channels];
             for (int y = 0; y < h; y++)
                 for (int xx = 0; xx < outW; xx++)
@@ -80,7 +93,7 @@ internal static class PilBicubic
         }
         if (outH != h)
         {
-            var (start, count, weights, ks) = Coefficients(h, outH);
+            var (start, count, weights, ks) = Coefficients(h, outH, filter);
             var dst = new byte[outH * curW * channels];
             for (int yy = 0; yy < outH; yy++)
                 for (int x = 0; x < curW; x++)
@@ -95,4 +108,13 @@ internal static class PilBicubic
         }
         return cur;
     }
+}
+
+/// <summary>The Pillow resampling filters <see cref="PilBicubic"/> implements.</summary>
+internal enum PilFilter
+{
+    /// <summary><c>Image.BICUBIC</c> (CLIP image preprocessing).</summary>
+    Bicubic,
+    /// <summary><c>Image.LANCZOS</c> (diffusers' VaeImageProcessor default).</summary>
+    Lanczos,
 }

@@ -37,14 +37,14 @@ public sealed class Umt5EncoderModel : IDisposable
         (_relu, _gelu) = config.Activation();
     }
 
-    /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> from a transformers model folder (diffusers' <c>text_encoder/</c>).</summary>
+    /// <summary>
+    /// Loads <c>config.json</c> and the weights of a transformers model folder (diffusers' <c>text_encoder/</c>):
+    /// <c>model.safetensors</c> or a shard index, as <see cref="TensorSources.OpenFolder"/> finds them.
+    /// </summary>
     public static Umt5EncoderModel FromFolder(IBackend backend, string folder)
     {
         var config = Umt5Config.FromFile(Path.Combine(folder, "config.json"));
-        var weights = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(weights))
-            throw new FileNotFoundException($"{folder}: no model.safetensors (sharded checkpoints need an ITensorSource over the shards)", weights);
-        using var source = SafetensorsFile.Open(weights);
+        using var source = TensorSources.OpenFolder(folder);
         return Load(backend, config, source);
     }
 
@@ -143,7 +143,7 @@ public sealed class Umt5EncoderModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(attentionMask);
         using var scope = TensorScope.Begin();
-        var hidden = Forward(inputIds, attentionMask); // validates both inputs
+        using var hidden = Forward(inputIds, attentionMask); // validates both inputs; detached, so disposed here
         int batch = inputIds.Size(0), length = inputIds.Size(1);
         var mask = ReadMask(attentionMask);
         var keep = new float[batch * length];

@@ -1,0 +1,56 @@
+using FastVideo.Backends;
+using FastVideo.Backends.Cpu;
+using FastVideo.Cuda;
+using FastVideo.Entrypoints;
+using FastVideo.Tensors;
+
+namespace FastVideo.Cli;
+
+/// <summary>The <c>--device</c> values of <c>run-module</c> and <c>generate</c>, and the backend each one gives.</summary>
+internal static class CliDevices
+{
+    private static int s_registered;
+
+    /// <summary>The device, parsed as <see cref="VideoGenerator.ParseDevice"/> does (cpu, cuda, cuda:N); anything else is a usage error.</summary>
+    public static Device Check(string device)
+    {
+        try
+        {
+            return VideoGenerator.ParseDevice(device);
+        }
+        catch (ArgumentException)
+        {
+            throw new UsageException($"--device {device}: unknown device; expected cpu, cuda or cuda:N");
+        }
+    }
+
+    /// <summary>
+    /// CUDA backend settings for device <paramref name="ordinal"/>: the exact FP32 op contract (so results match the
+    /// CPU and the goldens), kernels from FASTVIDEO_KERNEL_DIR when set (read here, at the entry point).
+    /// </summary>
+    public static CudaBackendOptions CudaOptions(int ordinal) => new()
+    {
+        Device = ordinal,
+        KernelDirectory = Environment.GetEnvironmentVariable("FASTVIDEO_KERNEL_DIR") is { Length: > 0 } dir ? dir : null,
+    };
+
+    /// <summary>Makes <c>--device cuda[:N]</c> available to <see cref="VideoGenerator.FromPretrained"/> (once per process).</summary>
+    public static void RegisterWithGenerator()
+    {
+        if (Interlocked.Exchange(ref s_registered, 1) == 0)
+            VideoGenerator.RegisterBackend(DeviceType.Cuda, ordinal => new CudaBackend(CudaOptions(ordinal)));
+    }
+
+    /// <summary>
+    /// The backend for a device and whether the caller owns it (the shared CPU backend is not disposed). A CUDA device
+    /// that cannot be opened (no driver, no GPU, bad ordinal) fails with the reason: a runtime error (exit 1), not a
+    /// usage error, since the same command line is right on a machine with the GPU.
+    /// </summary>
+    public static (IBackend Backend, bool Owned) Create(Device device)
+    {
+        if (device.Type == DeviceType.Cpu) return (CpuBackend.Default, false);
+        if (!CudaBackend.TryCreate(CudaOptions(device.Index), out var cuda, out var reason))
+            throw new NotSupportedException($"--device {device}: CUDA is not available: {reason}; use --device cpu");
+        return (cuda!, true);
+    }
+}

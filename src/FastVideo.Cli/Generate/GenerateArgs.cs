@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text;
+using FastVideo.Entrypoints;
+using FastVideo.Media;
+
+namespace FastVideo.Cli.Generate;
+
+/// <summary>
+/// The <c>fastvideo generate</c> command line as typed (null = not given: the model's preset decides). <see cref="Validate"/>
+/// checks every given value before any weight is read, so a typo costs no model load.
+/// </summary>
+internal sealed record GenerateArgs
+{
+    public string? Model { get; init; }
+    public required string Prompt { get; init; }
+    public string? NegativePrompt { get; init; }
+    public string? Image { get; init; }
+    public int? Height { get; init; }
+    public int? Width { get; init; }
+    public int? NumFrames { get; init; }
+    public int? Steps { get; init; }
+    public float? GuidanceScale { get; init; }
+    public float? FlowShift { get; init; }
+    public string? Scheduler { get; init; }
+    public int? MaxSequenceLength { get; init; }
+    public long? Seed { get; init; }
+    public int? Fps { get; init; }
+    public string? Output { get; init; }
+    public string? Format { get; init; }
+    public bool ContactSheet { get; init; }
+    public string Device { get; init; } = "cpu";
+    public string? AttentionBackend { get; init; }
+
+    public static readonly string[] Formats = ["mp4", "png", "safetensors", "gif", "webp"];
+    public static readonly string[] Schedulers = ["unipc", "flowmatch"];
+
+    /// <summary>Throws <see cref="UsageException"/> naming the first bad value (option, value, rule).</summary>
+    public void Validate()
+    {
+        static void Fail(string option, object value, string rule) =>
+            throw new UsageException($"--{option} {Convert.ToString(value, CultureInfo.InvariantCulture)}: {rule}");
+
+        if (string.IsNullOrWhiteSpace(Prompt)) Fail("prompt", "\"\"", "must not be empty");
+        if (NumFrames is int f && (f < 1 || (f - 1) % 4 != 0))
+        {
+            int lower = 1 + Math.Max(0, f - 1) / 4 * 4;
+            Fail("num-frames", f, $"must be 1 + 4k (1, 5, 9, ..., 81): use {lower} or {lower + 4}");
+        }
+        if (Height is int h && (h < 16 || h % 16 != 0)) Fail("height", h, $"must be a positive multiple of 16 (e.g. {Nearest16(h)})");
+        if (Width is int w && (w < 16 || w % 16 != 0)) Fail("width", w, $"must be a positive multiple of 16 (e.g. {Nearest16(w)})");
+        if (Steps is int s && s < 1) Fail("steps", s, "must be at least 1");
+        if (GuidanceScale is float g && !(g >= 1f && float.IsFinite(g))) Fail("guidance-scale", g, "must be at least 1 (1 turns classifier-free guidance off)");
+        if (FlowShift is float fs && !(fs > 0f && float.IsFinite(fs))) Fail("flow-shift", fs, "must be positive");
+        if (Scheduler is { } sch && !Schedulers.Contains(sch.ToLowerInvariant())) Fail("scheduler", sch, $"unknown scheduler; expected {string.Join(" or ", Schedulers)}");
+        if (MaxSequenceLength is int msl && msl < 1) Fail("max-sequence-length", msl, "must be at least 1");
+        if (Seed is long seed && seed < 0) Fail("seed", seed, "must be non-negative");
+        if (Fps is int fps && fps < 1) Fail("fps", fps, "must be at least 1");
+        if (Format is { } fmt && !Formats.Contains(fmt.ToLowerInvariant())) Fail("format", fmt, $"unknown format; expected one of {string.Join(", ", Formats)}");
+        if (Image is { } img && !File.Exists(img)) Fail("image", img, Directory.Exists(img) ? "is a folder; give an image file" : "file not found");
+        try
+        {
+            VideoGenerator.ParseDevice(Device);
+        }
+        catch (ArgumentException)
+        {
+            Fail("device", Device, "unknown device; expected cpu, cuda or cuda:N");
+        }
+        if (AttentionBackend is { } ab && !VideoGenerator.AttentionBackends.Contains(ab.Trim().ToLowerInvariant()))
+            Fail("attention-backend", ab, $"unknown attention backend; expected one of {string.Join(", ", VideoGenerator.AttentionBackends)}");
+        if (Output is { } o && Directory.Exists(o) && ResolveFormat() != OutputFormat.Png)
+            Fail("output", o, "is a folder; give a file name (only --format png writes a folder)");
+    }
+
+    private static int Nearest16(int v) => Math.Max(16, (v + 8) / 16 * 16);
+
+    /// <summary>The request for <see cref="VideoGenerator.Generate"/>; unset values stay null for the preset.</summary>
+    public GenerationRequest ToRequest() => new()
+    {
+        Prompt = Prompt,
+        NegativePrompt = NegativePrompt,
+        ImagePath = Image,
+        Height = Height,
+        Width = Width,
+        NumFrames = NumFrames,
+        Steps = Steps,
+        GuidanceScale = GuidanceScale,
+        FlowShift = FlowShift,
+        Scheduler = Scheduler?.ToLowerInvariant() switch
+        {
+            "unipc" => SchedulerKind.UniPC,
+            "flowmatch" => SchedulerKind.FlowMatch,
+            _ => SchedulerKind.Checkpoint,
+        },
+        MaxSequenceLength = MaxSequenceLength,
+        Seed = Seed,
+        Fps = Fps,
+    };
+
+    /// <summary>--format, else the --output extension when it names a format, else MP4.</summary>
+    public OutputFormat ResolveFormat()
+    {
+        var name = Format?.ToLowerInvariant();
+        if (name is null && Output is { } o)
+        {
+            var ext = Path.GetExtension(Path.TrimEndingDirectorySeparator(o)).TrimStart('.').ToLowerInvariant();
+            if (Formats.Contains(ext)) name = ext;
+        }
+        return name switch
+        {
+            "png" => OutputFormat.Png,
+            "safetensors" => OutputFormat.Safetensors,
+            "gif" => OutputFormat.Gif,
+            "webp" => OutputFormat.WebP,
+            _ => OutputFormat.Mp4,
+        };
+    }
+
+    /// <summary>--output, else <c>outputs/&lt;slug of the prompt&gt;-&lt;seed&gt;.&lt;ext&gt;</c> (a folder for PNG frames).</summary>
+    public string ResolveOutput(long seed)
+    {
+        if (Output is { } o) return o;
+        var format = ResolveFormat();
+        var stem = $"{Slug(Prompt)}-{seed.ToString(CultureInfo.InvariantCulture)}";
+        return Path.Combine("outputs", format == OutputFormat.Png ? stem : $"{stem}.{Extension(format)}");
+    }
+
+    public static string Extension(OutputFormat f) => f switch
+    {
+        OutputFormat.Mp4 => "mp4",
+        OutputFormat.Gif => "gif",
+        OutputFormat.WebP => "webp",
+        OutputFormat.Safetensors => "safetensors",
+        _ => "",
+    };
+
+    /// <summary>
+    /// A file-name-safe short form of a prompt: ASCII letters and digits lower-cased, every other run of characters
+    /// (accented and non-Latin letters included) one '-', at most <paramref name="max"/> characters cut at a word boundary when possible; "video" when nothing is left.
+    /// </summary>
+    public static string Slug(string prompt, int max = 48)
+    {
+        var sb = new StringBuilder();
+        // No Unicode folding: the build runs with invariant globalization, where string.Normalize is unavailable.
+        foreach (var c in prompt)
+        {
+            if (char.IsAsciiLetterOrDigit(c)) sb.Append(char.ToLowerInvariant(c));
+            else if (sb.Length > 0 && sb[^1] != '-') sb.Append('-');
+        }
+        var s = sb.ToString().Trim('-');
+        if (s.Length > max)
+        {
+            int cut = s.LastIndexOf('-', max);
+            s = (cut >= max / 2 ? s[..cut] : s[..max]).Trim('-');
+        }
+        return s.Length == 0 ? "video" : s;
+    }
+}

@@ -1,0 +1,168 @@
+using FastVideo.Interop;
+using FastVideo.Tensors;
+
+namespace FastVideo.Cuda;
+
+public sealed partial class CudaBackend
+{
+    /// <summary>
+    /// Batched F32 matrix product on cuBLASLt in true FP32 (CUBLAS_COMPUTE_32F, no TF32 rounding), batch dims
+    /// broadcast as NumPy. b shared by the whole batch: one GEMM over batch·M rows; equal batch shapes: one
+    /// strided-batched GEMM; other broadcasts: one GEMM per batch entry.
+    /// </summary>
+    public Tensor MatMul(Tensor a, Tensor b, bool transposeB = false, float alpha = 1f)
+    {
+        const string op = "MatMul";
+        RequireF32(a, op, "a");
+        RequireF32(b, op, "b");
+        if (a.Rank < 2) throw new ShapeMismatchException($"{op}: a must be [..., M, K] (rank ≥ 2), got [{ShapeUtil.Format(a.ShapeSpan)}]");
+        if (b.Rank < 2) throw new ShapeMismatchException($"{op}: b must be [..., {(transposeB ? "N, K" : "K, N")}] (rank ≥ 2), got [{ShapeUtil.Format(b.ShapeSpan)}]");
+        int M = a.Size(-2), K = a.Size(-1);
+        int kb = transposeB ? b.Size(-1) : b.Size(-2), N = transposeB ? b.Size(-2) : b.Size(-1);
+        if (kb != K)
+            throw new ShapeMismatchException($"{op}: a [{ShapeUtil.Format(a.ShapeSpan)}] has K = {K} but b [{ShapeUtil.Format(b.ShapeSpan)}] " +
+                $"(transposeB = {transposeB}) has K = {kb}");
+        var aBatch = a.ShapeSpan[..^2];
+        var bBatch = b.ShapeSpan[..^2];
+        int[] batch = ShapeUtil.Broadcast(aBatch, bBatch, $"{op} batch dimensions of a [{ShapeUtil.Format(a.ShapeSpan)}] and b [{ShapeUtil.Format(b.ShapeSpan)}]");
+        var shape = new int[batch.Length + 2];
+        batch.CopyTo(shape, 0);
+        shape[^2] = M;
+        shape[^1] = N;
+        if (K == 0) return Full(shape, 0f);
+        var c = Empty(shape);
+        try
+        {
+            if (c.Numel == 0) return c;
+            long count = ShapeUtil.Numel(batch);
+            long aCount = ShapeUtil.Numel(aBatch), bCount = ShapeUtil.Numel(bBatch);
+            var f32 = CudaDataType.R32F;
+            var compute = CublasComputeType.F32;
+            if (bCount == 1 && aCount == count && count * M <= int.MaxValue)
+                _gemm.Run(f32, f32, compute, new GemmShape((int)(count * M), N, K, 1, transposeB), a.DataPointer, b.DataPointer, c.DataPointer, 0, alpha);
+            else if (aCount == count && bCount == count && count <= int.MaxValue)
+                _gemm.Run(f32, f32, compute, new GemmShape(M, N, K, (int)count, transposeB, (long)M * K, (long)K * N, (long)M * N),
+                    a.DataPointer, b.DataPointer, c.DataPointer, 0, alpha);
+            else
+            {
+                var aOff = BatchOffsets(aBatch, batch, (long)M * K);
+                var bOff = BatchOffsets(bBatch, batch, (long)K * N);
+                for (long i = 0; i < count; i++)
+                    _gemm.Run(f32, f32, compute, new GemmShape(M, N, K, 1, transposeB), a.DataPointer + (nint)(aOff[i] * 4),
+                        b.DataPointer + (nint)(bOff[i] * 4), c.DataPointer + (nint)(i * M * N * 4), 0, alpha);
+            }
+            AfterOp(op);
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Element offsets, per entry of the broadcast batch shape, of the matching matrix in a tensor with batch shape <paramref name="own"/>.</summary>
+    internal static long[] BatchOffsets(ReadOnlySpan<int> own, int[] batch, long matrixElems)
+    {
+        long count = ShapeUtil.Numel(batch);
+        var offsets = new long[count];
+        var ownStrides = ShapeUtil.Strides(own);
+        int lead = batch.Length - own.Length;
+        var idx = new int[batch.Length];
+        for (long i = 0; i < count; i++)
+        {
+            long off = 0;
+            for (int d = lead; d < batch.Length; d++)
+                if (own[d - lead] != 1) off += idx[d] * ownStrides[d - lead];
+            offsets[i] = off * matrixElems;
+            for (int d = batch.Length - 1; d >= 0; d--)
+            {
+                if (++idx[d] < batch[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return offsets;
+    }
+
+    /// <summary>
+    /// y = x·Wᵀ + bias on cuBLASLt, the bias fused as the GEMM's epilogue (in F32). F32 weights: an FP32 GEMM.
+    /// BF16/F16 weights: with <see cref="CudaBackendOptions.MixedPrecision"/>, x is rounded to the weight's type and
+    /// the GEMM runs on the tensor cores with FP32 accumulation and F32 output; without it, the weight is
+    /// widened to F32 first, so the result matches the CPU backend to FP32 accuracy.
+    /// </summary>
+    public Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        const string op = "Linear";
+        RequireF32(x, op, "x");
+        RequireHere(weight, op, "weight");
+        if (!weight.DType.IsFloat())
+            throw new ArgumentException($"{op}: weight must be F32, BF16 or F16, got {weight.DType} [{ShapeUtil.Format(weight.ShapeSpan)}]");
+        if (weight.Rank != 2)
+            throw new ShapeMismatchException($"{op}: weight must be [out, in], got [{ShapeUtil.Format(weight.ShapeSpan)}]");
+        if (x.Rank < 1)
+            throw new ShapeMismatchException($"{op}: x must be [..., in], got a scalar");
+        int outF = weight.Size(0), inF = weight.Size(1);
+        if (x.Size(-1) != inF)
+            throw new ShapeMismatchException($"{op}: x [{ShapeUtil.Format(x.ShapeSpan)}] has {x.Size(-1)} input features but weight " +
+                $"[{ShapeUtil.Format(weight.ShapeSpan)}] expects {inF}");
+        if (bias != null)
+        {
+            RequireHere(bias, op, "bias");
+            if (!bias.DType.IsFloat())
+                throw new ArgumentException($"{op}: bias must be F32, BF16 or F16, got {bias.DType}");
+            if (bias.Rank != 1 || bias.Size(0) != outF)
+                throw new ShapeMismatchException($"{op}: bias must be [{outF}] to match weight [{ShapeUtil.Format(weight.ShapeSpan)}], " +
+                    $"got [{ShapeUtil.Format(bias.ShapeSpan)}]");
+        }
+        var shape = x.Shape;
+        shape[^1] = outF;
+        long rows = ShapeUtil.Numel(x.ShapeSpan[..^1]);
+        if (rows > int.MaxValue)
+            throw new ArgumentException($"{op}: x [{ShapeUtil.Format(x.ShapeSpan)}] has {rows} rows, more than a GEMM takes");
+        if (rows == 0 || outF == 0) return Empty(shape);
+        if (inF == 0) return bias == null ? Full(shape, 0f) : BroadcastBias(shape, bias);
+
+        var y = Empty(shape);
+        Tensor? xs = null, ws = null, bs = null;
+        try
+        {
+            bs = bias == null ? null : As(bias, DType.F32);
+            bool mixed = Options.MixedPrecision && weight.DType != DType.F32;
+            if (mixed)
+            {
+                xs = Cast(x, weight.DType);
+                ws = weight.Share();
+            }
+            else
+            {
+                xs = x.Share();
+                ws = As(weight, DType.F32);
+            }
+            var ab = ws.DType switch { DType.BF16 => CudaDataType.R16BF, DType.F16 => CudaDataType.R16F, _ => CudaDataType.R32F };
+            _gemm.Run(ab, CudaDataType.R32F, CublasComputeType.F32, new GemmShape((int)rows, outF, inF, 1, TransposeB: true),
+                xs.DataPointer, ws.DataPointer, y.DataPointer, bs?.DataPointer ?? 0, 1f);
+            AfterOp(op);
+            return y;
+        }
+        catch
+        {
+            y.Dispose();
+            throw;
+        }
+        finally
+        {
+            // The GEMM is queued; freeing the temporaries returns them to the stream-ordered cache, which is safe.
+            xs?.Dispose();
+            ws?.Dispose();
+            bs?.Dispose();
+        }
+    }
+
+    /// <summary>The bias repeated over every row (a Linear with zero input features).</summary>
+    private Tensor BroadcastBias(int[] shape, Tensor bias)
+    {
+        using var zeros = Full(shape, 0f);
+        using var b32 = As(bias, DType.F32);
+        return Add(zeros, b32);
+    }
+}

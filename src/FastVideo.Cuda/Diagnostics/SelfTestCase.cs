@@ -1,0 +1,37 @@
+using FastVideo.Backends;
+using FastVideo.Tensors;
+
+namespace FastVideo.Cuda.Diagnostics;
+
+/// <summary>How the values of one self-test input are drawn.</summary>
+public enum InputDistribution
+{
+    /// <summary>N(0, 1).</summary>
+    Normal,
+    /// <summary>Uniform in [Lo, Hi).</summary>
+    Uniform,
+    /// <summary>|v| in [0.5, 2) with a random sign (safe divisors).</summary>
+    AwayFromZero,
+    /// <summary>Integers in [0, Vocab).</summary>
+    Ids,
+}
+
+/// <summary>One input of a self-test case.</summary>
+public sealed record SelfTestInput(int[] Shape, DType DType = DType.F32, InputDistribution Distribution = InputDistribution.Normal,
+    float Lo = -1f, float Hi = 1f, int Vocab = 0)
+{
+    public static SelfTestInput F32(params int[] shape) => new(shape);
+    public static SelfTestInput Of(DType dtype, params int[] shape) => new(shape, dtype);
+}
+
+/// <summary>
+/// One row of the self-test: an op on given input shapes, run on the CPU backend (reference) and on a CUDA backend
+/// (exact or mixed precision) from the same host inputs, compared by relative L2 error.
+/// </summary>
+public sealed record SelfTestCase(Op Op, string Label, DType DType, bool Mixed, SelfTestInput[] Inputs, Func<IBackend, Tensor[], Tensor[]> Run)
+{
+    /// <summary>fp32 rows: relative L2 ≤ 1e-5; mixed-precision (bf16 tensor-core) rows: ≤ 1e-2.</summary>
+    public double Tolerance => Mixed ? 1e-2 : 1e-5;
+
+    public string Name => $"{Op}[{Label}]{(Mixed ? " mixed" : "")}";
+}

@@ -1,0 +1,46 @@
+using FastVideo.Backends;
+using FastVideo.Media;
+using FastVideo.Models.Vaes.Wan;
+using FastVideo.Tensors;
+
+namespace FastVideo.Pipelines.Wan.Stages;
+
+/// <summary>
+/// Latents to frames, as the Wan pipelines end with <c>output_type="np"</c>:
+/// <code>
+/// video  = vae.decode(latents / (1 / latents_std) + latents_mean)      [1, 3, F, H, W], clamped to [−1, 1]
+/// frames = clamp(video·0.5 + 0.5, 0, 1), channels last                  [F, H, W, 3]
+/// bytes  = round_half_even(frames·255)                                   (VideoFrames)
+/// </code>
+/// The latents stay in the batch (they are part of the result).
+/// </summary>
+public sealed class DecodingStage(AutoencoderKLWan vae, IBackend backend) : PipelineStage<WanBatch>
+{
+    private static readonly int[] s_channelsLast = [1, 2, 3, 0];
+
+    protected override IEnumerable<StageCheck<WanBatch>> InputChecks =>
+    [
+        new("latents", b => IsRank(b.Latents, 5) && b.Latents!.Size(0) == 1 && b.Latents.Size(1) == vae.Config.ZDim,
+            $"must be [1, {vae.Config.ZDim}, T', h, w]"),
+    ];
+
+    protected override IEnumerable<StageCheck<WanBatch>> OutputChecks =>
+    [
+        new("frames", b => HasShape(b.FloatFrames, b.Request.NumFrames, b.Request.Height, b.Request.Width, 3)
+                && b.Frames is { } f && f.Frames == b.Request.NumFrames && f.Height == b.Request.Height && f.Width == b.Request.Width,
+            "must be [num_frames, height, width, 3]"),
+    ];
+
+    protected override void Forward(WanBatch batch, PipelineContext context)
+    {
+        using var scope = TensorScope.Begin();
+        var decoded = vae.DecodeUnclamped(vae.DenormalizeLatents(batch.Latents!)); // [1, 3, F, H, W]
+        if (batch.Trace is { } trace) trace.DecodedPreClamp = TracedTensor.Of(decoded);
+        var video = backend.Clamp(decoded, -1f, 1f);
+        var unit = backend.Clamp(backend.Scale(video, 0.5f, 0.5f), 0f, 1f);
+        int f = unit.Size(2), h = unit.Size(3), w = unit.Size(4);
+        var frames = backend.Permute(unit.Reshape(3, f, h, w), s_channelsLast); // [F, H, W, 3]
+        batch.FloatFrames = frames;
+        batch.Frames = VideoFrames.FromUnitFloats(frames.ToFloatArray(), f, h, w);
+    }
+}

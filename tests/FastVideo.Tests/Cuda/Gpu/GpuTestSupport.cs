@@ -1,0 +1,42 @@
+using FastVideo.Cuda;
+using FastVideo.Interop;
+using NUnit.Framework;
+
+namespace FastVideo.Tests.Cuda.Gpu;
+
+/// <summary>
+/// Shared by the [Category("Gpu")] tests: skips with the reason when there is no CUDA device, and keeps the
+/// device's primary context retained for the whole run so backends created per test do not rebuild it.
+/// </summary>
+internal static class GpuTestSupport
+{
+    private static readonly Lazy<(CudaDevice? Device, string Reason)> s_device = new(() =>
+        CudaDevice.TryOpen(0, out var d, out var why) ? (d, "") : (null, why));
+
+    /// <summary>Assert.Ignore unless a CUDA device is usable; returns the kept-open device.</summary>
+    public static CudaDevice RequireDevice()
+    {
+        var (d, why) = s_device.Value;
+        if (d == null) Assert.Ignore($"no CUDA device: {why}");
+        return d!;
+    }
+
+    /// <summary>A backend on device 0 (the test disposes it); ignored when there is no device.</summary>
+    public static CudaBackend Backend(bool mixed = false)
+    {
+        RequireDevice();
+        return new CudaBackend(new CudaBackendOptions { MixedPrecision = mixed, KernelDirectory = KernelDirectory });
+    }
+
+    /// <summary>Fatbins built on this machine (build/kernels) take precedence over NVRTC, as in gpu-check.sh.</summary>
+    public static string? KernelDirectory
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("FASTVIDEO_KERNEL_DIR");
+            return string.IsNullOrWhiteSpace(env) ? null : env;
+        }
+    }
+
+    public static bool Available => CudaDriver.TryInitialize(out _);
+}
