@@ -36,7 +36,10 @@ for lab in ${LABS:-norm qkv attention elementwise}; do
   echo "== running lab_$lab"
   "$out/lab_$lab" 2>&1 | tee "$out/lab_$lab.log" | grep -E "MISMATCH|^\s+\[" | head -n 40
   rc=${PIPESTATUS[0]}
-  [ "$rc" -ne 0 ] && status=1
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    grep -q "^== lab_" "$out/lab_$lab.log" || { echo "lab_$lab exited with $rc:"; tail -n 5 "$out/lab_$lab.log"; }
+  fi
 done
 echo
 for lab in ${LABS:-norm qkv attention elementwise}; do

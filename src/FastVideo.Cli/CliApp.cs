@@ -11,13 +11,6 @@ public static class CliApp
     public const int ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitCancelled = 130;
 
     /// <summary>
-    /// The engine library cannot reference FastVideo.Cuda, so the application registers it: `--device cuda[:N]`
-    /// then creates a CudaBackend; a missing driver or GPU is the same NotSupportedException as an unregistered
-    /// device, with the reason (see <see cref="CliDevices.RegisterWithGenerator"/>).
-    /// </summary>
-    private static void RegisterBackends() => CliDevices.RegisterWithGenerator();
-
-    /// <summary>
     /// Parses and runs one command line. <paramref name="cancellation"/> cancels a running command as Ctrl+C
     /// does (the first Ctrl+C cancels between steps; a second one ends the process as usual).
     /// </summary>
@@ -25,7 +18,6 @@ public static class CliApp
     {
         var output = stdout ?? Console.Out;
         var error = stderr ?? Console.Error;
-        RegisterBackends();
         var root = new RootCommand("FastVideo.Native: video generation in-process, no Python");
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(RunModuleCommand.Create(output));

@@ -34,14 +34,15 @@ internal static class CliDevices
         KernelDirectory = Environment.GetEnvironmentVariable("FASTVIDEO_KERNEL_DIR") is { Length: > 0 } dir ? dir : null,
     };
 
-    /// <summary>Makes <c>--device cuda[:N]</c> available to <see cref="VideoGenerator.FromPretrained"/> (once per process).</summary>
+    /// <summary>
+    /// Makes <c>--device cuda[:N]</c> available to <see cref="VideoGenerator.FromPretrained"/> (once per process). Where
+    /// the device cannot be opened the factory throws <see cref="NotSupportedException"/> with the reason, as
+    /// FromPretrained documents for a device that is not available.
+    /// </summary>
     public static void RegisterWithGenerator()
     {
         if (Interlocked.Exchange(ref s_registered, 1) == 0)
-            VideoGenerator.RegisterBackend(DeviceType.Cuda, ordinal => CudaBackend.TryCreate(CudaOptions(ordinal), out var cuda, out var reason)
-                ? cuda!
-                // Same exception type and wording as an unregistered device, so callers see one kind of "no CUDA" error.
-                : throw new NotSupportedException($"device 'cuda:{ordinal}': the CUDA backend is not available: {reason}; use --device cpu"));
+            VideoGenerator.RegisterBackend(DeviceType.Cuda, ordinal => CreateCuda(Device.Cuda(ordinal)));
     }
 
     /// <summary>
@@ -52,8 +53,11 @@ internal static class CliDevices
     public static (IBackend Backend, bool Owned) Create(Device device)
     {
         if (device.Type == DeviceType.Cpu) return (CpuBackend.Default, false);
-        if (!CudaBackend.TryCreate(CudaOptions(device.Index), out var cuda, out var reason))
-            throw new NotSupportedException($"--device {device}: CUDA is not available: {reason}; use --device cpu");
-        return (cuda!, true);
+        return (CreateCuda(device), true);
     }
+
+    private static CudaBackend CreateCuda(Device device) =>
+        CudaBackend.TryCreate(CudaOptions(device.Index), out var cuda, out var reason)
+            ? cuda!
+            : throw new NotSupportedException($"--device {device}: the CUDA backend is not available on this machine ({reason}); use --device cpu");
 }

@@ -38,7 +38,18 @@ public sealed partial class VideoGenerator
     private static IBackend CreateBackend(Device device)
     {
         if (device.Type == DeviceType.Cpu) return new CpuBackend(new CpuAllocator());
-        if (s_backends.TryGetValue(device.Type, out var factory)) return factory(device.Index);
+        if (s_backends.TryGetValue(device.Type, out var factory))
+        {
+            try
+            {
+                return factory(device.Index);
+            }
+            catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException || e.GetType().Name == "CudaException")
+            {
+                // The backend is registered but the device cannot be opened here (no driver, no GPU, bad ordinal).
+                throw new NotSupportedException($"device '{device}': the {device.Type.ToString().ToUpperInvariant()} backend is not available on this machine: {e.Message}; use --device cpu", e);
+            }
+        }
         throw new NotSupportedException(
             $"device '{device}': the {device.Type.ToString().ToUpperInvariant()} backend is not available: none is registered "
             + "(the application registers FastVideo.Cuda's CudaBackend with VideoGenerator.RegisterBackend; it also needs an NVIDIA driver and GPU); "

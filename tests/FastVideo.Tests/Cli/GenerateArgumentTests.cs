@@ -66,6 +66,14 @@ public class GenerateArgumentTests
         }
     }
 
+    [Test]
+    public void CudaDeviceThatCannotBeOpenedExits1()
+    {
+        // A valid command line on a machine without that GPU: a runtime failure, not a usage error.
+        var run = Generate("--model", FastVideo.Tests.Support.Golden.Path_("wan_pipeline_t2v", "pipeline"), "--device", "cuda:99");
+        CliTestSupport.AssertError(run, FastVideo.Cli.CliApp.ExitFailure, "cuda:99", "the CUDA backend is not available", "--device cpu");
+    }
+
     [TestCase("A cat walks on the grass, realistic style.", "a-cat-walks-on-the-grass-realistic-style")]
     [TestCase("  Café über-fast!!  ", "caf-ber-fast")]
     [TestCase("日本語", "video")]

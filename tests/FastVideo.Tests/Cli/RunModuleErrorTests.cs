@@ -87,7 +87,7 @@ public class RunModuleErrorTests
         using var dir = new TempDir();
         var outPath = dir.File("out.safetensors");
         CliTestSupport.AssertError(CliTestSupport.Run("run-module", T2V, "-i", T2VCase, "-o", outPath, "--device", "cuda:99"), CliApp.ExitFailure,
-            "--device cuda:99: CUDA is not available", "use --device cpu");
+            "--device cuda:99: the CUDA backend is not available on this machine", "use --device cpu");
         Assert.That(File.Exists(outPath), Is.False);
     }
 
