@@ -1,3 +1,4 @@
+using FastVideo.Backends;
 using FastVideo.Interop;
 using FastVideo.Tensors;
 
@@ -95,27 +96,9 @@ public sealed partial class CudaBackend
         const string op = "Linear";
         RequireF32(x, op, "x");
         RequireHere(weight, op, "weight");
-        if (!weight.DType.IsFloat())
-            throw new ArgumentException($"{op}: weight must be F32, BF16 or F16, got {weight.DType} [{ShapeUtil.Format(weight.ShapeSpan)}]");
-        if (weight.Rank != 2)
-            throw new ShapeMismatchException($"{op}: weight must be [out, in], got [{ShapeUtil.Format(weight.ShapeSpan)}]");
-        if (x.Rank < 1)
-            throw new ShapeMismatchException($"{op}: x must be [..., in], got a scalar");
-        int outF = weight.Size(0), inF = weight.Size(1);
-        if (x.Size(-1) != inF)
-            throw new ShapeMismatchException($"{op}: x [{ShapeUtil.Format(x.ShapeSpan)}] has {x.Size(-1)} input features but weight " +
-                $"[{ShapeUtil.Format(weight.ShapeSpan)}] expects {inF}");
-        if (bias != null)
-        {
-            RequireHere(bias, op, "bias");
-            if (!bias.DType.IsFloat())
-                throw new ArgumentException($"{op}: bias must be F32, BF16 or F16, got {bias.DType}");
-            if (bias.Rank != 1 || bias.Size(0) != outF)
-                throw new ShapeMismatchException($"{op}: bias must be [{outF}] to match weight [{ShapeUtil.Format(weight.ShapeSpan)}], " +
-                    $"got [{ShapeUtil.Format(bias.ShapeSpan)}]");
-        }
-        var shape = x.Shape;
-        shape[^1] = outF;
+        if (bias != null) RequireHere(bias, op, "bias");
+        var shape = OpShapes.Linear(x, weight, bias);
+        int outF = shape[^1], inF = weight.Size(1);
         long rows = ShapeUtil.Numel(x.ShapeSpan[..^1]);
         if (rows > int.MaxValue)
             throw new ArgumentException($"{op}: x [{ShapeUtil.Format(x.ShapeSpan)}] has {rows} rows, more than a GEMM takes");
