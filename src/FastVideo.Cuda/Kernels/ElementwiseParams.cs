@@ -59,7 +59,10 @@ public struct FillParams
     public int Reserved;
 }
 
-/// <summary>Mirror of <c>FvSoftmaxParams</c> (kernels/elementwise/reduce.cu): softmax over the last dim of a contiguous [Rows, Cols] F32 tensor.</summary>
+/// <summary>
+/// Mirror of <c>FvSoftmaxParams</c> (kernels/elementwise/reduce.cu): softmax over the last dim of a contiguous
+/// [Rows, Cols] F32 tensor. ZeroMaskedRows ≠ 0: a row of only −∞ gives 0 (attention's rule) instead of NaN.
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct SoftmaxParams
 {
@@ -67,7 +70,7 @@ public struct SoftmaxParams
     public nint X;
     public long Rows;
     public int Cols;
-    public int Reserved;
+    public int ZeroMaskedRows;
 }
 
 /// <summary>
