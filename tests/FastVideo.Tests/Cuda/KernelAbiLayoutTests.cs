@@ -70,9 +70,13 @@ public sealed partial class KernelAbiTests
                         maxAlign = Math.Max(maxAlign, t.Size);
                         string field = Pascal(v.Groups[1].Value);
                         var f = type.GetField(field);
-                        Assert.That(f, Is.Not.Null, $"{type.Name} has no field {field} (C {name}.{v.Groups[1].Value})");
+                        if (f == null)
+                        {
+                            Assert.Fail($"{type.Name} has no field {field} (C {name}.{v.Groups[1].Value})");
+                            return;
+                        }
                         Assert.That((long)Marshal.OffsetOf(type, field), Is.EqualTo(offset), $"{type.Name}.{field}: offset");
-                        var fixedBuffer = f!.GetCustomAttribute<FixedBufferAttribute>();
+                        var fixedBuffer = f.GetCustomAttribute<FixedBufferAttribute>();
                         Assert.That(fixedBuffer?.ElementType ?? f.FieldType, Is.EqualTo(t.CSharp), $"{type.Name}.{field}: type (C {ctype})");
                         Assert.That(fixedBuffer?.Length ?? 1, Is.EqualTo(count), $"{type.Name}.{field}: element count");
                         offset += (long)t.Size * count;
