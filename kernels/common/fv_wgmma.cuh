@@ -31,36 +31,32 @@
     "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, " \
     "%62, %63}"
 
-// d (N/2 accumulators, operands %0..) += A (desc_a) · B (desc_b)ᵀ; %PRED is the scale-d flag operand.
-#define FV_WGMMA_SS(N, TYPE, ACC, REGS, A, B, PRED)                                                \
-    FV_DEVICE void fv_wgmma_ss_m64n##N##k16_##TYPE(float* d, fv_u64 desc_a, fv_u64 desc_b)        \
-    {                                                                                            \
-        asm volatile(                                                                             \
-            "{\n"                                                                                 \
-            ".reg .pred p;\n"                                                                      \
-            "setp.ne.b32 p, %" #PRED ", 0;\n"                                                       \
-            "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32." #TYPE "." #TYPE " "                 \
-            REGS ", "                                                                             \
-            "%" #A ", %" #B ", p, 1, 1, 0, 0;\n"                                                     \
-            "}\n"                                                                                 \
-            : ACC                                                                                 \
-            : "l"(desc_a), "l"(desc_b), "r"(1));                                                  \
+// The asm text up to the A operand: the scale-d predicate from operand %PRED, the instruction, the accumulators.
+#define FV_WGMMA_HEAD(N, TYPE, REGS, PRED)                                    \
+    "{\n"                                                                     \
+    ".reg .pred p;\n"                                                         \
+    "setp.ne.b32 p, %" #PRED ", 0;\n"                                          \
+    "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32." #TYPE "." #TYPE " " REGS ", "
+
+// d (N/2 accumulators, operands %0..) += A (desc_a, %A) · B (desc_b, %B)ᵀ.
+#define FV_WGMMA_SS(N, TYPE, ACC, REGS, A, B, PRED)                                         \
+    FV_DEVICE void fv_wgmma_ss_m64n##N##k16_##TYPE(float* d, fv_u64 desc_a, fv_u64 desc_b) \
+    {                                                                                     \
+        asm volatile(FV_WGMMA_HEAD(N, TYPE, REGS, PRED) "%" #A ", %" #B ", p, 1, 1, 0, 0;\n" \
+                     "}\n"                                                                \
+                     : ACC                                                                \
+                     : "l"(desc_a), "l"(desc_b), "r"(1));                                 \
     }
 
-// d += A (4 registers, %A0..%A0+3) · B (desc_b, MN-major, transpose-B).
+// d += A (4 registers, %A0..%A3) · B (desc_b, %B, MN-major, transpose-B).
 #define FV_WGMMA_RS_TB(N, TYPE, ACC, REGS, A0, A1, A2, A3, B, PRED)                              \
     FV_DEVICE void fv_wgmma_rs_m64n##N##k16_##TYPE##_tb(float* d, const fv_u32* a, fv_u64 desc_b) \
     {                                                                                            \
-        asm volatile(                                                                             \
-            "{\n"                                                                                 \
-            ".reg .pred p;\n"                                                                      \
-            "setp.ne.b32 p, %" #PRED ", 0;\n"                                                       \
-            "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32." #TYPE "." #TYPE " "                 \
-            REGS ", "                                                                             \
-            "{%" #A0 ", %" #A1 ", %" #A2 ", %" #A3 "}, %" #B ", p, 1, 1, 1;\n"                       \
-            "}\n"                                                                                 \
-            : ACC                                                                                 \
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(1));                   \
+        asm volatile(FV_WGMMA_HEAD(N, TYPE, REGS, PRED)                                          \
+                     "{%" #A0 ", %" #A1 ", %" #A2 ", %" #A3 "}, %" #B ", p, 1, 1, 1;\n"              \
+                     "}\n"                                                                       \
+                     : ACC                                                                       \
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc_b), "r"(1));         \
     }
 
 FV_WGMMA_SS(64, bf16, FV_WG_ACC32, FV_WG_REGS32, 32, 33, 34)
