@@ -11,7 +11,8 @@ namespace FastVideo.Tests.Cuda;
 /// The whole layout of every params struct, not only the offsets the C side pins: each C field's offset is
 /// computed from its type with the x86-64/CUDA rules (natural alignment, pointers 8 bytes) and compared with the
 /// C# mirror field of the same name, together with its type (pointers → nint, fv_i64 → long, arrays → fixed
-/// buffers of the same length). Also the launch constants the kernels are compiled with against the catalog.
+/// buffers of the same length). Also the sizes kernels/ABI.md states, and the launch constants the kernels are
+/// compiled with against the catalog.
 /// </summary>
 public sealed partial class KernelAbiTests
 {
@@ -86,6 +87,20 @@ public sealed partial class KernelAbiTests
                 Assert.That(SizeOf(type), Is.EqualTo(size), $"{type.Name}: size from the C field list");
             }
         Assert.That(seen, Is.EquivalentTo(Mirrors.Keys), "every mirrored struct's field list was read from the kernel sources");
+    }
+
+    [GeneratedRegex(@"`(Fv\w+Params)`(?: \(|, )(\d+) B")]
+    private static partial Regex DocumentedSize();
+
+    [Test]
+    public void AbiMdStatesEveryStructWithItsSize()
+    {
+        var documented = new Dictionary<string, int>();
+        foreach (Match m in DocumentedSize().Matches(File.ReadAllText(Path.Combine(KernelsDir, "ABI.md"))))
+            documented[m.Groups[1].Value] = int.Parse(m.Groups[2].Value);
+        Assert.That(documented.Keys, Is.EquivalentTo(Mirrors.Keys), "kernels/ABI.md names each params struct as `FvXParams` (N B");
+        foreach (var (name, size) in documented)
+            Assert.That(SizeOf(Mirrors[name]), Is.EqualTo(size), $"kernels/ABI.md: {name}");
     }
 
     [Test]
