@@ -154,9 +154,12 @@ internal sealed class WanVaeReference
         var bias = P(name + ".bias", o);
         int to = (x.T + pad.F + pad.B - kt) / s.T + 1, ho = (x.H + pad.T + pad.Bo - k.H) / s.H + 1, wo = (x.W + pad.L + pad.R - k.W) / s.W + 1;
         var y = new Vol(o, Math.Max(to, 0), ho, wo);
-        for (int oc = 0; oc < o; oc++)
+        double[] xd = x.D, yd = y.D;
+        int sw = s.W;
+        // Output channels are independent planes: run them in parallel (the sums themselves stay sequential).
+        Parallel.For(0, o, oc =>
         {
-            for (int i = 0; i < y.T * ho * wo; i++) y.D[oc * y.T * ho * wo + i] = bias[oc];
+            for (int i = 0; i < y.T * ho * wo; i++) yd[oc * y.T * ho * wo + i] = bias[oc];
             for (int c = 0; c < x.C; c++)
                 for (int a = 0; a < kt; a++)
                     for (int b = 0; b < k.H; b++)
@@ -164,8 +167,8 @@ internal sealed class WanVaeReference
                         {
                             double wv = w[(((oc * x.C + c) * kt + a) * k.H + b) * k.W + d];
                             // Output columns whose input column ww·sW + d − left lies inside x (the rest read zero padding).
-                            int wBegin = Math.Max(0, (pad.L - d + s.W - 1) / s.W), last = x.W - 1 + pad.L - d;
-                            int wEnd = last < 0 ? 0 : Math.Min(wo, last / s.W + 1);
+                            int wBegin = Math.Max(0, (pad.L - d + sw - 1) / sw), last = x.W - 1 + pad.L - d;
+                            int wEnd = last < 0 ? 0 : Math.Min(wo, last / sw + 1);
                             for (int t = 0; t < y.T; t++)
                             {
                                 int ti = t * s.T + a - pad.F;
@@ -175,11 +178,11 @@ internal sealed class WanVaeReference
                                     int hi = h * s.H + b - pad.T;
                                     if (hi < 0 || hi >= x.H) continue;
                                     int yRow = y.Index(oc, t, h, 0), xRow = x.Index(c, ti, hi, 0) + d - pad.L;
-                                    for (int ww = wBegin; ww < wEnd; ww++) y.D[yRow + ww] += wv * x.D[xRow + ww * s.W];
+                                    for (int ww = wBegin; ww < wEnd; ww++) yd[yRow + ww] += wv * xd[xRow + ww * sw];
                                 }
                             }
                         }
-        }
+        });
         return y;
     }
 

@@ -210,6 +210,27 @@ public class WanVaeVariantTests
         }
     }
 
+    [Test]
+    public void NonFiniteLatentsPropagateCausallyWithoutAnError()
+    {
+        // As diffusers: no check (it would read the latents back from the device; the pipeline checks while
+        // denoising). A NaN in latent frame 1 must leave video frame 0 (decoded from latent frame 0) finite.
+        var (model, _) = Build(new WanVaeRefConfig(), seed: 14);                  // 4× space, time doubled once
+        using (model)
+        {
+            var z = Numerics.RandomNormal(4 * 2 * 2 * 3, seed: 9);
+            z[1 * 6] = float.NaN;                                                   // channel 0, latent frame 1
+            using var latents = Tensor.FromHost<float>(z, 1, 4, 2, 2, 3);
+            using var video = model.Decode(latents);                                // [1, 3, 3, 8, 12]
+            Assert.That(video.ShapeSpan.ToArray(), Is.EqualTo(new[] { 1, 3, 3, 8, 12 }));
+            var v = video.ToArray<float>();
+            var frame0 = Enumerable.Range(0, 3).SelectMany(c => v.Skip(c * 3 * 96).Take(96)).ToArray();
+            var later = Enumerable.Range(0, 3).SelectMany(c => v.Skip(c * 3 * 96 + 96).Take(2 * 96)).ToArray();
+            Assert.That(frame0.All(float.IsFinite), "video frame 0 depends on latent frame 0 only");
+            Assert.That(later.Any(float.IsNaN), "NaN reaches the frames decoded from latent frame 1, through the clamp");
+        }
+    }
+
     // ---- the reference against diffusers ---------------------------------------------------------------------
 
     private static WanVaeReference GoldenReference()
