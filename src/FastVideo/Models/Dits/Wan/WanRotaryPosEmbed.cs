@@ -12,7 +12,8 @@ namespace FastVideo.Models.Dits.Wan;
 /// D − 2⌊D/3⌋ channels, y for the next ⌊D/3⌋, x for the last ⌊D/3⌋ (diffusers' forward split, which differs
 /// from the t/h/w part sizes when D is not a multiple of 6, e.g. 22/21/21 against 24/20/20 for D = 64; reproduced
 /// as is. diffusers after 0.35.2 splits by the part sizes instead; for D a multiple of 6 both agree). Below D = 6
-/// the h and w parts are empty and every channel rotates with the frame position or, past the split, y and x.
+/// the h and w parts are empty: every frequency comes from the t part, while the split still gives the last
+/// ⌊D/3⌋ + ⌊D/3⌋ channels the y and x positions.
 /// </para>
 /// <para>
 /// The rotation acts on interleaved pairs (2i, 2i+1): cos for pair i is the table's channel 2i and sin its channel
