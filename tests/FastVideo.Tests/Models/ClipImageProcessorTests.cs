@@ -207,6 +207,9 @@ public class ClipImageProcessorTests
         Assert.That(Read("""{"image_mean": 0.5, "image_std": [0.1, 0.2, 0.3]}""").ImageMean, Is.EqualTo(new[] { 0.5f, 0.5f, 0.5f }));
         Assert.That(Read("""{"resample": 1, "do_convert_rgb": true}""").Resample, Is.EqualTo(1));
         Assert.That(Read("""{"size": {"longest_edge": 50}, "do_resize": false}""").DoResize, Is.False, "an unusable size is fine when resize is off");
+        Assert.That(Read("""{"size": {"height": 20, "width": 30}, "do_center_crop": false}""").FixedOutputSize, Is.EqualTo((20, 30)));
+        Assert.That(Read("""{"do_center_crop": false}""").FixedOutputSize, Is.Null, "shortest-edge resize follows the input");
+        Assert.That(Read("""{"crop_size": [10, 12]}""").FixedOutputSize, Is.EqualTo((10, 12)));
     }
 
     [TestCase("""{"resample": 7}""", "resample")]

@@ -59,6 +59,14 @@ internal sealed class TinyCheckpoint : IDisposable
         return Folder;
     }
 
+    /// <summary>A lone config file in the temp folder (the caller deletes it), for config-validation tests.</summary>
+    public static string WriteConfig(Dictionary<string, object?> json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"fv-config-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(json));
+        return path;
+    }
+
     /// <summary>Float32-rounded N(0, 1) values, for inputs.</summary>
     public double[] Normal(int n)
     {

@@ -195,17 +195,10 @@ public class ClipVisionConfigTests
         }
     }
 
-    private static string WriteConfig(Dictionary<string, object?> json)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"fv-clip-config-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json));
-        return path;
-    }
-
     [Test]
     public void UnsupportedOrInvalidConfigIsNamed()
     {
-        var path = WriteConfig(new() { ["hidden_act"] = "tanh" });
+        var path = TinyCheckpoint.WriteConfig(new() { ["hidden_act"] = "tanh" });
         try
         {
             Assert.That(Assert.Throws<NotSupportedException>(() => ClipVisionConfig.FromFile(path))!.Message,

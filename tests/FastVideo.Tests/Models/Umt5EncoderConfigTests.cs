@@ -88,6 +88,12 @@ public class Umt5EncoderConfigTests
         ck.Add("encoder.final_layer_norm.weight", 1, 0.1, d);
     }
 
+    private static Umt5EncoderModel LoadTiny(TinyCheckpoint ck, Case c, int vocab, bool tie = false)
+    {
+        AddWeights(ck, c, vocab);
+        return Umt5EncoderModel.FromFolder(CpuBackend.Default, ck.Save(ConfigJson(c, vocab, tie)));
+    }
+
     /// <summary>T5's bidirectional bucket, in double precision.</summary>
     private static int Bucket(int relative, int buckets, int maxDistance)
     {
@@ -185,9 +191,7 @@ public class Umt5EncoderConfigTests
         var c = Cases[name];
         const int vocab = 37;
         using var ck = new TinyCheckpoint(seed: name.Length * 31 + c.DModel);
-        AddWeights(ck, c, vocab);
-        var folder = ck.Save(ConfigJson(c, vocab));
-        using var model = Umt5EncoderModel.FromFolder(CpuBackend.Default, folder);
+        using var model = LoadTiny(ck, c, vocab);
         Assert.That((model.Config.DenseActFn, model.Config.IsGatedAct), Is.EqualTo((Act(c), Gated(c))));
 
         int batch = c.Masks.Length, length = c.Masks[0].Length;
@@ -226,8 +230,7 @@ public class Umt5EncoderConfigTests
         float[] Run(bool tie)
         {
             using var ck = new TinyCheckpoint(seed: 5);
-            AddWeights(ck, c, 20);
-            using var model = Umt5EncoderModel.FromFolder(CpuBackend.Default, ck.Save(ConfigJson(c, 20, tie)));
+            using var model = LoadTiny(ck, c, 20, tie);
             using var ids = Tensor.FromHost<long>(new long[] { 3, 1, 4, 1, 5 }, 1, 5);
             using var h = model.Forward(ids);
             return h.ToArray<float>();
@@ -240,8 +243,7 @@ public class Umt5EncoderConfigTests
     {
         var c = Cases["relu, inner ≠ d_model, padding and empty rows"];
         using var ck = new TinyCheckpoint(seed: 9);
-        AddWeights(ck, c, 20);
-        using var model = Umt5EncoderModel.FromFolder(CpuBackend.Default, ck.Save(ConfigJson(c, 20)));
+        using var model = LoadTiny(ck, c, 20);
         using var ids = Tensor.FromHost<int>(new[] { 3, 1, 4, 1, 5, 9, 2, 6 }, 2, 4);
         using var ones = Tensor.FromHost<int>(Enumerable.Repeat(1, 8).ToArray(), 2, 4);
         using var a = model.Forward(ids);
@@ -249,19 +251,12 @@ public class Umt5EncoderConfigTests
         Assert.That(a.ToArray<float>(), Is.EqualTo(b.ToArray<float>()));
     }
 
-    private static string WriteConfig(Dictionary<string, object?> json)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"fv-umt5-config-{Guid.NewGuid():N}.json");
-        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(json));
-        return path;
-    }
-
     [TestCase("gated-tanh", "tanh")]
     [TestCase("sigmoid", "sigmoid")]
     [TestCase("gated-swiglu", "swiglu")]
     public void UnsupportedActivationIsNamed(string feedForwardProj, string act)
     {
-        var path = WriteConfig(new() { ["feed_forward_proj"] = feedForwardProj });
+        var path = TinyCheckpoint.WriteConfig(new() { ["feed_forward_proj"] = feedForwardProj });
         try
         {
             var e = Assert.Throws<NotSupportedException>(() => Umt5Config.FromFile(path));
@@ -284,7 +279,7 @@ public class Umt5EncoderConfigTests
         };
         foreach (var (json, key) in bad)
         {
-            var path = WriteConfig(json);
+            var path = TinyCheckpoint.WriteConfig(json);
             try
             {
                 var e = Assert.Throws<InvalidDataException>(() => Umt5Config.FromFile(path));
@@ -299,8 +294,7 @@ public class Umt5EncoderConfigTests
     {
         var c = Cases["gated-silu, one token, one layer"];
         using var ck = new TinyCheckpoint(seed: 3);
-        AddWeights(ck, c, 20);
-        using var model = Umt5EncoderModel.FromFolder(CpuBackend.Default, ck.Save(ConfigJson(c, 20)));
+        using var model = LoadTiny(ck, c, 20);
         using var ids = Tensor.FromHost<long>(new long[] { 4, -1 }, 1, 2);
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(ids))!.Message, Does.Contain("input_ids[0, 1] = -1"));
     }

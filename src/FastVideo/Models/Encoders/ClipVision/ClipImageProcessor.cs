@@ -135,6 +135,13 @@ public sealed record ClipImageProcessor
     }
 
     /// <summary>
+    /// The pixel_values height and width whatever the input size: the crop when cropping, else an exact resize target;
+    /// null when the output follows the input (shortest-edge resize without crop, or no resize and no crop).
+    /// </summary>
+    public (int Height, int Width)? FixedOutputSize =>
+        DoCenterCrop ? (CropHeight, CropWidth) : DoResize && ResizeTo is { } t ? t : null;
+
+    /// <summary>
     /// The resize target: <see cref="ResizeTo"/> when set, else HF <c>get_resize_output_image_size(default_to_square=False)</c>:
     /// (height, width) with the shorter side = <see cref="ShortestEdge"/>.
     /// </summary>
