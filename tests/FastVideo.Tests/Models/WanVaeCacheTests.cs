@@ -77,10 +77,13 @@ public class WanVaeCacheTests
         TestContext.Out.WriteLine($"decode peak: 2 latent frames {d2.Peak:N0} B, 4 latent frames {d4.Peak:N0} B (output {d2.Output:N0} → {d4.Output:N0})");
         Assert.That(decodeGrowth, Is.LessThanOrEqualTo(decodeAllowed), "decode peak grows with the video beyond its output");
 
-        var e5 = EncodePeak(vae, alloc, 5);
-        var e13 = EncodePeak(vae, alloc, 13);
-        long encodeGrowth = e13.Peak - e5.Peak, encodeAllowed = 2 * (e13.Output - e5.Output) + e5.Peak / 10;
-        TestContext.Out.WriteLine($"encode peak: 5 frames {e5.Peak:N0} B, 13 frames {e13.Peak:N0} B");
+        // Both lengths past the second chunk: the third chunk is the first whose cache slots hold two full
+        // frames (the second sees one frame cached from the single-frame first chunk), so 5 frames (two chunks)
+        // peaks lower than any longer video by a fixed amount that does not grow with the length.
+        var e9 = EncodePeak(vae, alloc, 9);
+        var e17 = EncodePeak(vae, alloc, 17);
+        long encodeGrowth = e17.Peak - e9.Peak, encodeAllowed = 2 * (e17.Output - e9.Output) + e9.Peak / 10;
+        TestContext.Out.WriteLine($"encode peak: 9 frames {e9.Peak:N0} B, 17 frames {e17.Peak:N0} B");
         Assert.That(encodeGrowth, Is.LessThanOrEqualTo(encodeAllowed), "encode peak grows with the video beyond its output");
     }
 }

@@ -126,6 +126,35 @@ public class ConvTests
     [Test] public void Conv3d_AllPaddingSidesDifferent() => Check3d([1, 2, 3, 4, 5], [3, 2, 2, 3, 2], false, (1, 2, 1), (1, 2, 0, 2, 3, 1));
     [Test] public void Conv3d_Bf16Weights() => Check3d([1, 3, 3, 4, 5], [4, 3, 3, 3, 3], true, (1, 1, 1), (2, 0, 1, 1, 1, 1), DType.BF16);
 
+    // More than GemmSmallM.MaxRows output channels: B goes to the GEMM through ConvPackB (no column matrix).
+    // K = 40·27 = 1080 > KC: two K slices, the second starting mid-channel.
+    [Test] public void Conv3d_PackedB_DeepReduction_TwoKSlices() => Check3d([1, 40, 3, 9, 37], [6, 40, 3, 3, 3], true, (1, 1, 1), (2, 0, 1, 1, 1, 1));
+    // P = 2·23·45 = 2070 > NC, Wo = 45: panels of 32 columns straddle output rows and frames, the last is ragged.
+    [Test] public void Conv3d_PackedB_WideOutput_SeveralColumnBlocks() => Check3d([1, 5, 2, 23, 45], [7, 5, 3, 3, 3], true, (1, 1, 1), (2, 0, 1, 1, 1, 1));
+    // Wo = 7: one panel spans several output rows; stride 2 gathers, left-only padding clips one side.
+    [Test] public void Conv3d_PackedB_Strided_NarrowRows() => Check3d([2, 3, 5, 11, 13], [9, 3, 3, 3, 3], false, (2, 2, 2), (1, 1, 1, 1, 2, 0));
+    [Test] public void Conv2d_PackedB_KernelWiderThanInput() => Check2d([1, 2, 3, 2], [5, 2, 3, 5], true, (1, 1), (1, 1, 2, 2));
+
+    [Test]
+    public void Conv3d_PackedB_EqualsIm2ColSlabsBitForBit()
+    {
+        // Same kernels, blocking and K slices: packing B from the input must not change a single bit.
+        var x = Numerics.RandomNormal(1 * 41 * 3 * 7 * 34, 5);
+        var w = Numerics.RandomNormal(8 * 41 * 27, 6, 0.3f);
+        var bias = Numerics.RandomNormal(8, 7);
+        using var xt = Tensor.FromHost<float>(x, 1, 41, 3, 7, 34);
+        using var wt = Tensor.FromHost<float>(w, 8, 41, 3, 3, 3);
+        using var bt = Tensor.FromHost<float>(bias, 8);
+        using var packed = Cpu.Conv3d(xt, wt, bt, (1, 1, 1), (2, 0, 1, 1, 1, 1));
+        ConvDriver.t_columnBudgetOverride = 1L << 24; // slab path, one slab
+        try
+        {
+            using var slabs = Cpu.Conv3d(xt, wt, bt, (1, 1, 1), (2, 0, 1, 1, 1, 1));
+            Assert.That(packed.ToArray<float>(), Is.EqualTo(slabs.ToArray<float>()));
+        }
+        finally { ConvDriver.t_columnBudgetOverride = 0; }
+    }
+
     [Test]
     public void Conv3d_ManySlabs_MatchesSingleSlab()
     {

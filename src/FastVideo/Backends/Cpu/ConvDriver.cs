@@ -4,7 +4,9 @@ namespace FastVideo.Backends.Cpu;
 
 /// <summary>
 /// Convolution as GEMM. Per sample n: y[n] (viewed as [O, P]) = W [O, K] · col [K, P] + bias, with col the
-/// im2col matrix of x[n]. The column matrix is built one slab of output rows at a time, so scratch memory is
+/// im2col matrix of x[n]. Where the GEMM uses its packed kernels, col is never stored: <see cref="ConvPackB"/>
+/// writes it block by block straight into the GEMM's B panels. Otherwise (a few output channels, or a test's
+/// <see cref="t_columnBudgetOverride"/>) the column matrix is built one slab of output rows at a time, so scratch memory is
 /// bounded by <see cref="ColumnLimit"/> floats (or one output row, when that alone is larger) whatever the
 /// video size. A 1×1×1 kernel with unit stride and no padding skips im2col: x[n] viewed as [C, P] is
 /// already the column matrix.
@@ -29,8 +31,9 @@ internal static unsafe class ConvDriver
 
     /// <summary>
     /// When positive, replaces <see cref="ColumnBudget"/> and <see cref="ColumnLimit"/> (and drops
-    /// <see cref="MinColumns"/>) on this thread: lets tests force many slabs on small inputs, so the slab
-    /// boundaries are exercised without building large tensors.
+    /// <see cref="MinColumns"/>) on this thread and selects the im2col slab path for every output-channel
+    /// count: lets tests force many slabs on small inputs, so the slab boundaries are exercised without
+    /// building large tensors.
     /// </summary>
     [ThreadStatic] internal static long t_columnBudgetOverride;
 
@@ -77,6 +80,20 @@ internal static unsafe class ConvDriver
                 float* yn = y + n * (long)g.O * p;
                 if (bias != null) FillBias(yn, bias, g.O, p, options);
                 CpuGemm.Gemm(false, false, g.O, pInt, g.C, 1f, w, g.C, x + n * g.InputPerSample, GemmBType.F32, pInt, beta, yn, pInt, null, threads);
+            }
+            return;
+        }
+
+        // The packed kernels take B through ConvPackB: no column matrix, no second packing pass over it.
+        // GemmSmallM (a few output channels) reads B row-major, so it keeps the im2col slabs.
+        if (!CpuGemm.UsesSmallM(g.O) && t_columnBudgetOverride <= 0)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                float* yn = y + n * (long)g.O * p;
+                if (bias != null) FillBias(yn, bias, g.O, p, options);
+                var packer = new ConvPackB(g, x + n * g.InputPerSample);
+                CpuGemm.GemmPackedB(g.O, pInt, g.K, w, g.K, packer, beta, yn, pInt, threads);
             }
             return;
         }

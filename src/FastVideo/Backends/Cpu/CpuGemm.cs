@@ -56,7 +56,7 @@ internal static unsafe class CpuGemm
             ScaleOnly(M, N, beta, C, ldc, bias);
             return;
         }
-        if (M <= GemmSmallM.MaxRows && Vector512.IsHardwareAccelerated)
+        if (UsesSmallM(M))
         {
             GemmSmallM.Run(transA, transB, M, N, K, alpha, A, lda, B, bType, ldb, beta, C, ldc, bias, threads);
             return;
@@ -66,22 +66,51 @@ internal static unsafe class CpuGemm
             TransA = transA, TransB = transB, K = K, Alpha = alpha, A = A, Lda = lda, B = B, BType = bType, Ldb = ldb,
             Beta = beta, C = C, Ldc = ldc, Bias = bias,
         };
+        Run(in job, M, N, threads);
+    }
+
+    /// <summary>Whether <see cref="Gemm"/> hands M rows to <see cref="GemmSmallM"/> rather than the packed kernels.</summary>
+    public static bool UsesSmallM(int M) => M <= GemmSmallM.MaxRows && Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// C = A·B + beta·C with B (K×N) never stored: <paramref name="packer"/> writes each KC×NC block of B straight
+    /// into the micro-panel layout. Same blocking, kernels and summation order as <see cref="Gemm"/> with
+    /// alpha = 1 and no bias, so the result equals <see cref="Gemm"/> on the materialised B bit for bit (for M
+    /// where <see cref="UsesSmallM"/> is false). beta = 0 never reads C.
+    /// </summary>
+    public static void GemmPackedB(int M, int N, int K, float* A, int lda, IGemmBPacker packer, float beta, float* C, int ldc, int threads)
+    {
+        if (M < 0 || N < 0 || K < 0) throw new ArgumentOutOfRangeException(nameof(M), $"sgemm: negative size M={M} N={N} K={K}");
+        if (M == 0 || N == 0) return;
+        if (K == 0)
+        {
+            ScaleOnly(M, N, beta, C, ldc, null);
+            return;
+        }
+        var job = new Job { K = K, Alpha = 1f, A = A, Lda = lda, Beta = beta, C = C, Ldc = ldc, Packer = packer };
+        Run(in job, M, N, threads);
+    }
+
+    /// <summary>Splits C among the threads (see the class remarks) and runs <see cref="Block"/> on each part.</summary>
+    private static void Run(in Job job, int M, int N, int threads)
+    {
         int mr = GemmKernels.MR, nr = GemmKernels.NR;
         int mTiles = (M + mr - 1) / mr, nTiles = (N + nr - 1) / nr;
         bool splitN = nTiles >= mTiles;
-        int parts = (long)M * N * K < ParallelMinMacs ? 1 : Math.Min(Math.Max(threads, 1), splitN ? nTiles : mTiles);
+        int parts = (long)M * N * job.K < ParallelMinMacs ? 1 : Math.Min(Math.Max(threads, 1), splitN ? nTiles : mTiles);
         if (parts == 1)
         {
             Block(in job, 0, M, 0, N);
             return;
         }
         int tiles = splitN ? nTiles : mTiles, step = splitN ? nr : mr;
+        var shared = job; // a lambda cannot capture an in parameter
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
         {
             // Tiles split as evenly as possible; rectangles are tile-aligned so only the last has ragged tiles.
             int t0 = (int)((long)tiles * p / parts), t1 = (int)((long)tiles * (p + 1) / parts);
-            if (splitN) Block(in job, 0, M, t0 * step, Math.Min(t1 * step, N));
-            else Block(in job, t0 * step, Math.Min(t1 * step, M), 0, N);
+            if (splitN) Block(in shared, 0, M, t0 * step, Math.Min(t1 * step, N));
+            else Block(in shared, t0 * step, Math.Min(t1 * step, M), 0, N);
         });
     }
 
@@ -94,6 +123,8 @@ internal static unsafe class CpuGemm
         public float* A, C, Bias;
         public void* B;
         public GemmBType BType;
+        /// <summary>When set, packs B in place of <see cref="GemmPack.PackB"/> (B, BType, Ldb, TransB unused).</summary>
+        public IGemmBPacker? Packer;
     }
 
     /// <summary>C = beta·C + bias (the product vanishes when K = 0 or alpha = 0); beta = 0 does not read C.</summary>
@@ -125,7 +156,8 @@ internal static unsafe class CpuGemm
             for (int pc = 0; pc < K; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, K - pc);
-                GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
+                if (job.Packer != null) job.Packer.Pack(jc, nc, pc, kc, nr, packB);
+                else GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
                 // The first K slice applies beta and the bias; later slices accumulate onto it.
                 bool first = pc == 0;
                 float beta = first ? job.Beta : 1f;
@@ -184,4 +216,15 @@ internal static unsafe class CpuGemm
 
         private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
     }
+}
+
+/// <summary>
+/// Source of a GEMM's B operand (K×N) that exists only implicitly (the im2col matrix of a convolution): writes
+/// columns [j0, j0+nc) and depth [k0, k0+kc) in <see cref="GemmPack.PackB"/>'s layout — ⌈nc/nr⌉ panels of kc
+/// steps, panel p at dst + p·nr·kc, element (k, j) at panel[k·nr + j], zero past column nc. Called concurrently
+/// by the GEMM's threads on disjoint column ranges.
+/// </summary>
+internal unsafe interface IGemmBPacker
+{
+    void Pack(int j0, int nc, int k0, int kc, int nr, float* dst);
 }
