@@ -8,9 +8,8 @@ namespace FastVideo.Backends.Cpu;
 /// instead of being written out whole and packed again: col[k, j] = x[c, ti, hi, wi] for output position
 /// j = (to·Ho + ho)·Wo + wo and k = ((c·KT + kt)·KH + kh)·KW + kw, with ti = to·ST − Front + kt,
 /// hi = ho·SH − Top + kh, wi = wo·SW − Left + kw, and 0 outside the input (zero padding) — the same matrix as
-/// <see cref="ConvIm2Col"/>. Each panel's NR columns are cut once into runs that stay inside one output row;
-/// per k a run is then one contiguous (SW = 1) or strided copy between two zeroed ends, read from input rows
-/// that stay in cache across the KT·KH·KW taps of a channel.
+/// <see cref="ConvIm2Col"/>. The columns are cut once per call into pieces that stay inside one output row and
+/// one panel; per k a piece is then one contiguous (SW = 1) or strided copy between two zeroed ends.
 /// </summary>
 internal sealed unsafe class ConvPackB : IGemmBPacker
 {
@@ -37,79 +36,95 @@ internal sealed unsafe class ConvPackB : IGemmBPacker
         }
     }
 
-    /// <summary>One run of a panel's columns inside a single output row.</summary>
-    private struct Run
+    /// <summary>Columns of one output row that fall in one panel: copied together at every k.</summary>
+    private struct Piece
     {
-        public int Offset;   // first column of the run within the panel
+        public long Dst;     // offset of the piece's first column in the packed block at k = 0 (panel·nr·kc + lane)
         public int Wo0;      // output column of that first column
         public int Length;
         public int T0, H0;   // to·ST − Front and ho·SH − Top: add kt, kh for the input frame and row
     }
 
+    /// <summary>Most pieces <see cref="Pack"/> cuts nc columns into: one per panel plus one per output-row change.</summary>
+    private static int MaxPieces(int nc, int nr, int wo) => (nc + nr - 1) / nr + nc / Math.Max(wo, 1) + 1;
+
     /// <inheritdoc/>
+    /// <remarks>
+    /// k is the outer loop, so for each k the pieces are read in column order: consecutive pieces of one output
+    /// row read consecutive input addresses, and the KW taps of a row re-read what the previous tap brought into L1.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int j0, int nc, int k0, int kc, int nr, float* dst)
     {
         ref readonly var g = ref _g;
         int wo = g.Wo;
-        Run* runs = stackalloc Run[nr];
+        int max = MaxPieces(nc, nr, wo);
+        Piece* pieces = stackalloc Piece[max];
+
+        // Cut [j0, j0 + nc) at output-row and panel boundaries.
+        int count = 0;
+        for (int j = j0, end = j0 + nc; j < end; count++)
+        {
+            int row = j / wo, w0 = j - row * wo, local = j - j0;
+            int panel = local / nr, lane = local - panel * nr;
+            int len = Math.Min(Math.Min(wo - w0, end - j), nr - lane);
+            int to = row / g.Ho, ho = row - to * g.Ho;
+            pieces[count] = new Piece
+            {
+                Dst = (long)panel * nr * kc + lane, Wo0 = w0, Length = len,
+                T0 = to * g.ST - g.PadFront, H0 = ho * g.SH - g.PadTop,
+            };
+            j += len;
+        }
+        int tail = nc % nr; // columns of the last panel past nc are zero
+        float* tailDst = tail == 0 ? null : dst + (long)(nc / nr) * nr * kc + tail;
+
         fixed (int* loArr = _lo, hiArr = _hi)
         {
-            for (int p = 0; p < nc; p += nr)
+            // k → (c, kt, kh, kw), then stepped incrementally.
+            int kw = k0 % g.KW, rest = k0 / g.KW;
+            int kh = rest % g.KH; rest /= g.KH;
+            int kt = rest % g.KT;
+            int c = rest / g.KT;
+            for (int k = 0; k < kc; k++)
             {
-                int cols = Math.Min(nr, nc - p);
-                float* panel = dst + (long)p * kc;
-
-                // Cut the panel's columns into runs, one per output row they touch.
-                int count = 0;
-                for (int j = j0 + p, end = j0 + p + cols, offset = 0; j < end; count++)
+                long kOff = (long)k * nr;
+                int lo = loArr[kw], hi = hiArr[kw], off = kw - g.PadLeft;
+                float* plane = _x + (long)c * g.T * g.H * g.W + off;
+                for (int r = 0; r < count; r++)
                 {
-                    int row = j / wo, w0 = j - row * wo;
-                    int len = Math.Min(wo - w0, end - j);
-                    int to = row / g.Ho, ho = row - to * g.Ho;
-                    runs[count] = new Run { Offset = offset, Wo0 = w0, Length = len, T0 = to * g.ST - g.PadFront, H0 = ho * g.SH - g.PadTop };
-                    offset += len;
-                    j += len;
-                }
-
-                // k → (c, kt, kh, kw), then stepped incrementally.
-                int kw = k0 % g.KW, rest = k0 / g.KW;
-                int kh = rest % g.KH; rest /= g.KH;
-                int kt = rest % g.KT;
-                int c = rest / g.KT;
-                for (int k = 0; k < kc; k++)
-                {
-                    float* d = panel + (long)k * nr;
-                    int lo = loArr[kw], hi = hiArr[kw], off = kw - g.PadLeft;
-                    for (int r = 0; r < count; r++)
+                    ref readonly Piece piece = ref pieces[r];
+                    float* ds = dst + piece.Dst + kOff;
+                    int ti = piece.T0 + kt, hiIn = piece.H0 + kh;
+                    int w0 = piece.Wo0, w1 = w0 + piece.Length;
+                    if ((uint)ti >= (uint)g.T || (uint)hiIn >= (uint)g.H)
                     {
-                        ref readonly Run run = ref runs[r];
-                        float* ds = d + run.Offset;
-                        int ti = run.T0 + kt, hiIn = run.H0 + kh;
-                        if ((uint)ti >= (uint)g.T || (uint)hiIn >= (uint)g.H)
-                        {
-                            Zero(ds, run.Length);
-                            continue;
-                        }
-                        int a = Math.Max(run.Wo0, lo), b = Math.Min(run.Wo0 + run.Length, hi);
-                        if (b < a) b = a;
-                        Zero(ds, a - run.Wo0);
-                        Zero(ds + (b - run.Wo0), run.Wo0 + run.Length - b);
-                        float* src = _x + (((long)c * g.T + ti) * g.H + hiIn) * g.W + off;
-                        if (g.SW == 1)
-                            Copy(ds + (a - run.Wo0), src + a, b - a);
-                        else
-                            for (int i = a; i < b; i++) ds[i - run.Wo0] = src[(long)i * g.SW];
+                        Zero(ds, piece.Length);
+                        continue;
                     }
-                    Zero(d + cols, nr - cols);
-                    if (++kw == g.KW)
+                    float* src = plane + ((long)ti * g.H + hiIn) * g.W;
+                    if (w0 >= lo && w1 <= hi && g.SW == 1)
                     {
-                        kw = 0;
-                        if (++kh == g.KH)
-                        {
-                            kh = 0;
-                            if (++kt == g.KT) { kt = 0; c++; }
-                        }
+                        Copy(ds, src + w0, piece.Length); // the common case: the whole piece inside the input
+                        continue;
+                    }
+                    int a = Math.Max(w0, lo), b = Math.Min(w1, hi);
+                    if (b < a) b = a;
+                    Zero(ds, a - w0);
+                    Zero(ds + (b - w0), w1 - b);
+                    if (g.SW == 1)
+                        Copy(ds + (a - w0), src + a, b - a);
+                    else
+                        for (int i = a; i < b; i++) ds[i - w0] = src[(long)i * g.SW];
+                }
+                if (tailDst != null) Zero(tailDst + kOff, nr - tail);
+                if (++kw == g.KW)
+                {
+                    kw = 0;
+                    if (++kh == g.KH)
+                    {
+                        kh = 0;
+                        if (++kt == g.KT) { kt = 0; c++; }
                     }
                 }
             }

@@ -33,6 +33,11 @@ internal static unsafe class CpuGemm
     internal static readonly int MC = GemmKernels.MR * 8;
     /// <summary>Columns of B packed at once, a multiple of NR: KC×NC floats (4 MiB) in L3.</summary>
     internal static readonly int NC = GemmKernels.NR * 32;
+    /// <summary>
+    /// NR-column panels an <see cref="IGemmBPacker"/> fills per call when all rows fit one MC block: 4 × 32 columns
+    /// × KC = 512 KiB of B next to the 448 KiB A block, within a 1 MiB L2.
+    /// </summary>
+    internal const int PackerPanels = 4;
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
     internal const long ParallelMinMacs = 1L << 18;
 
@@ -150,13 +155,20 @@ internal static unsafe class CpuGemm
         int kcStep = Math.Min(KC, ((K + slices - 1) / slices + 15) & ~15);
         float* packA = Buffers.A, packB = Buffers.B;
         float* tile = stackalloc float[mr * nr];
+        // A packer with all rows in one MC block fills a few NR-column panels just before the tiles that use them,
+        // so they are written and read in L2 instead of a KC×NC block going out to L3 or
+        // memory and back; with several MC blocks that would repack every panel per block, so B is packed
+        // block-wise as from memory.
+        bool panelwise = job.Packer != null && i1 - i0 <= MC;
+        // (PackerPanels panels at a time: each input row piece is read as PackerPanels·NR consecutive floats.)
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nc = Math.Min(NC, j1 - jc);
             for (int pc = 0; pc < K; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, K - pc);
-                if (job.Packer != null) job.Packer.Pack(jc, nc, pc, kc, nr, packB);
+                if (panelwise) { }
+                else if (job.Packer != null) job.Packer.Pack(jc, nc, pc, kc, nr, packB);
                 else GemmPack.PackB(job.TransB, job.B, job.BType, job.Ldb, jc, nc, pc, kc, nr, packB);
                 // The first K slice applies beta and the bias; later slices accumulate onto it.
                 bool first = pc == 0;
@@ -169,6 +181,12 @@ internal static unsafe class CpuGemm
                     {
                         int n = Math.Min(nr, nc - jr);
                         float* pb = packB + (long)jr * kc;
+                        if (panelwise)
+                        {
+                            int group = PackerPanels * nr, inGroup = jr % group;
+                            if (inGroup == 0) job.Packer!.Pack(jc + jr, Math.Min(group, nc - jr), pc, kc, nr, packB);
+                            pb = packB + (long)inGroup * kc;
+                        }
                         float* bias = first && job.Bias != null ? job.Bias + jc + jr : null;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
