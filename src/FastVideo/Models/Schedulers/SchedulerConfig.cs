@@ -69,13 +69,4 @@ public abstract record SchedulerConfig
             return config;
         }
     }
-
-    /// <summary>Shared checks: positive training steps and a positive, finite shift.</summary>
-    protected void ValidateCommon(string source, string shiftKey)
-    {
-        if (NumTrainTimesteps < 1)
-            throw new SchedulerConfigException(source, "num_train_timesteps", $"must be at least 1, got {NumTrainTimesteps}");
-        if (!double.IsFinite(FlowShift) || FlowShift <= 0)
-            throw new SchedulerConfigException(source, shiftKey, $"must be a positive number, got {FlowShift}");
-    }
 }
