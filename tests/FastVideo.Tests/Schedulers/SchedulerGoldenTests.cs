@@ -10,9 +10,10 @@ using NUnit.Framework;
 namespace FastVideo.Tests.Schedulers;
 
 /// <summary>
-/// Both schedulers against diffusers main (golden/schedulers, README §6): every case of schedules.json
-/// (5 configurations × {4, 10, 50} steps). The config is built from the case's full diffusers config and goes
-/// through <see cref="SchedulerConfig.Parse"/>. Timesteps and sigmas must match exactly (the library computes them
+/// Both schedulers against diffusers main (golden/schedulers, README §6): every case of schedules.json (the shared
+/// folder has 5 configurations × {4, 10, 50} steps; a folder with more cases is tested whole). The config is built
+/// from the case's full diffusers config and goes through <see cref="SchedulerConfig.Parse"/>; a case may carry
+/// <c>set_timesteps_kwargs</c> (mu, sigmas, timesteps) and <c>step_generator_seed</c> (stochastic sampling). Timesteps and sigmas must match exactly (the library computes them
 /// in float64 then rounds, and so do we); the rollout <c>v = 0.1·x + c·(float32(t)/1000)</c> must match every
 /// model output and sample at atol = rtol = 1e-4.
 /// </summary>

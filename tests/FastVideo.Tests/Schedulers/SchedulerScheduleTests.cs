@@ -308,7 +308,7 @@ public sealed class SchedulerScheduleTests
             {
                 "karras" => Math.Pow(Math.Pow(hi, 1 / 7.0) + ramp[i] * (Math.Pow(lo, 1 / 7.0) - Math.Pow(hi, 1 / 7.0)), 7),
                 "exponential" => Math.Exp(Math.Log(hi) + ramp[i] * (Math.Log(lo) - Math.Log(hi))),
-                _ => lo + BetaPpf(1 - ramp[i], 0.6, 0.6) * (hi - lo),
+                _ => lo + BetaReference.Ppf(1 - ramp[i], 0.6, 0.6) * (hi - lo),
             };
             Assert.That(s.Sigmas[i], Is.EqualTo(expected).Within(1e-6), $"sigma {i}");
             if (i > 0) Assert.That(s.Sigmas[i], Is.LessThan(s.Sigmas[i - 1]), $"sigmas decrease at {i}");
@@ -344,37 +344,5 @@ public sealed class SchedulerScheduleTests
         Assert.Throws<ArgumentException>(() => s.SetTimesteps(3, sigmas: sig), "length differs from num_inference_steps");
         Assert.Throws<ArgumentException>(() => s.SetTimesteps(null, sigmas: sig, timesteps: ts), "sigmas and timesteps differ in length");
         Assert.Throws<ArgumentException>(() => s.SetTimesteps(null), "nothing to build a schedule from");
-    }
-
-    /// <summary>
-    /// The Beta(a, b) quantile by bisection on a CDF computed here from the power series
-    /// B(x; a, b) = x^a Σ_k (1 − b)_k x^k / (k!·(a + k)) with the symmetry B(x; a, b) = B(a, b) − B(1 − x; b, a),
-    /// and B(a, b) = B(½; a, b) + B(½; b, a) (independent of the implementation's continued fraction).
-    /// </summary>
-    private static double BetaPpf(double p, double a, double b)
-    {
-        if (p <= 0) return 0;
-        if (p >= 1) return 1;
-        static double Incomplete(double x, double a, double b)
-        {
-            double sum = 0, term = 1; // (1 − b)_k x^k / k!
-            for (int k = 0; k < 2000; k++)
-            {
-                double add = term / (a + k);
-                sum += add;
-                if (Math.Abs(add) < 1e-18 * Math.Abs(sum)) break;
-                term *= (k + 1 - b) * x / (k + 1);
-            }
-            return Math.Pow(x, a) * sum;
-        }
-        double total = Incomplete(0.5, a, b) + Incomplete(0.5, b, a);
-        double Cdf(double x) => x <= 0.5 ? Incomplete(x, a, b) / total : 1 - Incomplete(1 - x, b, a) / total;
-        double lo = 0, hi = 1;
-        for (int i = 0; i < 100; i++)
-        {
-            double mid = (lo + hi) / 2;
-            if (Cdf(mid) < p) lo = mid; else hi = mid;
-        }
-        return (lo + hi) / 2;
     }
 }

@@ -37,6 +37,10 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
     public bool PredictX0 { get; init; } = true;
     /// <summary>"bh1" or "bh2" (diffusers maps the legacy "midpoint", "heun", "logrho" to "bh2").</summary>
     public string SolverType { get; init; } = "bh2";
+    /// <summary>
+    /// The predictor order of step i is capped by n − i, so the last step is first order. diffusers' docstring says
+    /// "only valid for &lt; 15 inference steps", but its code applies the cap at every step count, and so does this.
+    /// </summary>
     public bool LowerOrderFinal { get; init; } = true;
     /// <summary>Step indices after which the corrector is skipped: the corrector of step i runs unless i − 1 is listed.</summary>
     public IReadOnlyList<int> DisableCorrector { get; init; } = [];
