@@ -52,7 +52,9 @@ public class WanVaeBenchmark
         // Blocks above 64 MB go back to the OS when freed: the pool keeps one stack per size class, and the
         // decoder's many full-resolution sizes would otherwise stay cached side by side (a first run with the
         // default pool reached 11.7 GB resident during its second chunk).
-        _allocator = new CpuAllocator { MaxCachedBlock = 64L << 20 };
+        // FASTVIDEO_BENCH_HUGEPAGES=0 measures without transparent huge pages (4 KiB first-touch faults).
+        bool huge = Environment.GetEnvironmentVariable("FASTVIDEO_BENCH_HUGEPAGES") != "0";
+        _allocator = new CpuAllocator { MaxCachedBlock = 64L << 20, HugePageThreshold = huge ? 4L << 20 : long.MaxValue };
         var backend = new CpuBackend(_allocator);
         _vae = AutoencoderKLWan.CreateRandom(new WanVaeConfig(), backend, seed: 1);   // defaults = Wan2.1
         int n = 16 * frames * height * width;
@@ -60,7 +62,7 @@ public class WanVaeBenchmark
         var values = new float[n];
         for (int i = 0; i < n; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
         _latents = Tensor.FromHost<float>(_allocator, values, [1, 16, frames, height, width]);
-        Console.WriteLine($"// Wan VAE: {_vae.ParameterBytes / 1e6:F0} MB of F32 parameters, latents [1, 16, {frames}, {height}, {width}]");
+        Console.WriteLine($"// Wan VAE: {_vae.ParameterBytes / 1e6:F0} MB of F32 parameters, latents [1, 16, {frames}, {height}, {width}], huge pages {(huge ? "advised" : "off")}");
     }
 
     private TimeSpan _cpuStart;
@@ -89,8 +91,9 @@ public class WanVaeBenchmark
         var s = _allocator.Stats;
         // Process CPU time tells the cost apart from contention on a shared machine (wall ≈ cpu / cores when alone).
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _cpuStart;
+        var process = System.Diagnostics.Process.GetCurrentProcess();
         Console.WriteLine($"// Wan VAE decode: peak native memory {s.PeakBytes / 1e9:F2} GB (parameters {_vae.ParameterBytes / 1e9:F2} GB included), " +
-            $"process CPU time {cpu.TotalSeconds:F0} s on {Environment.ProcessorCount} cores");
+            $"process CPU time {cpu.TotalSeconds:F0} s on {Environment.ProcessorCount} cores (process totals: user {process.UserProcessorTime.TotalSeconds:F0} s, system {process.PrivilegedProcessorTime.TotalSeconds:F0} s)");
     }
 
     [GlobalCleanup]

@@ -13,7 +13,11 @@ namespace FastVideo.Cli.RunModule;
 /// </summary>
 internal static partial class ModuleRunners
 {
-    /// <summary>diffusers <c>WanTransformer3DModel.forward(hidden_states, timestep, encoder_hidden_states, encoder_hidden_states_image)</c>.</summary>
+    /// <summary>
+    /// diffusers <c>WanTransformer3DModel.forward(hidden_states, timestep, encoder_hidden_states, encoder_hidden_states_image)</c>
+    /// → <c>output</c>. timestep as diffusers takes it: [B] or [1] of any float or integer dtype, or [B, N] per patch
+    /// token (Wan2.2 TI2V); encoder_hidden_states_image for models with image_dim ([2B, Li, D] for FLF2V).
+    /// </summary>
     public static readonly ModuleSpec Transformer = new(
         ModuleKind.Transformer, "WanTransformer3DModel",
         ["hidden_states", "timestep", "encoder_hidden_states"], ["encoder_hidden_states_image"], ["output"],

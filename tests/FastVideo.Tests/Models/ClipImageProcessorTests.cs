@@ -31,12 +31,27 @@ public class ClipImageProcessorTests
         return x < 1 ? 1.5 * x * x * x - 2.5 * x * x + 1 : x < 2 ? -0.5 * x * x * x + 2.5 * x * x - 4 * x + 2 : 0;
     }
 
-    /// <summary>One Pillow pass for a single output sample: antialiased cubic weights, 22-bit fixed point, round, clamp.</summary>
-    private static byte Sample(Func<int, byte> input, int inSize, int outSize, int o)
+    private static double Sinc(double x) => x == 0 ? 1 : Math.Sin(Math.PI * x) / (Math.PI * x);
+
+    /// <summary>Pillow's filters by PIL number (Resample.c): kernel and support.</summary>
+    private static (Func<double, double> Kernel, double Support) PilKernel(int resample) => resample switch
     {
-        double scale = (double)inSize / outSize, fs = Math.Max(1, scale), support = 2 * fs, center = (o + 0.5) * scale;
+        1 => (x => x >= -3 && x < 3 ? Sinc(x) * Sinc(x / 3) : 0, 3),
+        2 => (x => Math.Max(0, 1 - Math.Abs(x)), 1),
+        3 => (Cubic, 2),
+        4 => (x => x > -0.5 && x <= 0.5 ? 1 : 0, 0.5),
+        5 => (x => Math.Abs(x) < 1 ? Sinc(x) * (0.54 + 0.46 * Math.Cos(Math.PI * x)) : 0, 1),
+        _ => throw new ArgumentOutOfRangeException(nameof(resample)),
+    };
+
+    /// <summary>One Pillow pass for a single output sample: antialiased weights, 22-bit fixed point, round, clamp.</summary>
+    private static byte Sample(Func<int, byte> input, int inSize, int outSize, int o, int resample = 3)
+    {
+        if (resample == 0) return input((int)Math.Floor((o + 0.5) * inSize / outSize)); // sizes in the tests keep this exact
+        var (kernel, baseSupport) = PilKernel(resample);
+        double scale = (double)inSize / outSize, fs = Math.Max(1, scale), support = baseSupport * fs, center = (o + 0.5) * scale;
         int lo = Math.Max(0, (int)(center - support + 0.5)), hi = Math.Min(inSize, (int)(center + support + 0.5));
-        var w = Enumerable.Range(lo, hi - lo).Select(i => Cubic((i - center + 0.5) / fs)).ToArray();
+        var w = Enumerable.Range(lo, hi - lo).Select(i => kernel((i - center + 0.5) / fs)).ToArray();
         double sum = w.Sum();
         long acc = 1 << 21;
         for (int i = lo; i < hi; i++)
@@ -47,18 +62,18 @@ public class ClipImageProcessorTests
         return (byte)Math.Clamp(acc >> 22, 0, 255);
     }
 
-    private static byte[] NaiveResize(byte[] img, int h, int w, int oh, int ow)
+    private static byte[] NaiveResize(byte[] img, int h, int w, int oh, int ow, int resample = 3)
     {
         var tmp = new byte[h * ow * 3];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < ow; x++)
                 for (int c = 0; c < 3; c++)
-                    tmp[(y * ow + x) * 3 + c] = ow == w ? img[(y * w + x) * 3 + c] : Sample(i => img[(y * w + i) * 3 + c], w, ow, x);
+                    tmp[(y * ow + x) * 3 + c] = ow == w ? img[(y * w + x) * 3 + c] : Sample(i => img[(y * w + i) * 3 + c], w, ow, x, resample);
         var dst = new byte[oh * ow * 3];
         for (int y = 0; y < oh; y++)
             for (int x = 0; x < ow; x++)
                 for (int c = 0; c < 3; c++)
-                    dst[(y * ow + x) * 3 + c] = oh == h ? tmp[(y * ow + x) * 3 + c] : Sample(i => tmp[(i * ow + x) * 3 + c], h, oh, y);
+                    dst[(y * ow + x) * 3 + c] = oh == h ? tmp[(y * ow + x) * 3 + c] : Sample(i => tmp[(i * ow + x) * 3 + c], h, oh, y, resample);
         return dst;
     }
 
@@ -134,6 +149,84 @@ public class ClipImageProcessorTests
         return hwc;
     }
 
+    [TestCase(0, 12, 7, 8, 4)]    // nearest: 12→8 rows (step 1.5), 7→4 columns (1.75)
+    [TestCase(1, 23, 17, 9, 30)]  // lanczos: shrink rows, enlarge columns
+    [TestCase(2, 23, 17, 9, 30)]  // bilinear
+    [TestCase(4, 23, 17, 9, 30)]  // box
+    [TestCase(5, 23, 17, 9, 30)]  // hamming
+    [TestCase(3, 5, 13, 5, 6)]    // bicubic, height unchanged: only the horizontal pass runs
+    public void ExactResizeWithEveryPilFilterMatchesNaiveReference(int resample, int h, int w, int oh, int ow)
+    {
+        var img = SyntheticImage(h, w, seed: resample * 1000 + h);
+        var proc = new ClipImageProcessor
+        {
+            ResizeTo = (oh, ow), Resample = resample, DoCenterCrop = false, DoRescale = true, RescaleFactor = 0.5, DoNormalize = false,
+        };
+        using var pixels = proc.Preprocess(img, h, w);
+        Assert.That(pixels.Shape, Is.EqualTo(new[] { 1, 3, oh, ow }));
+        var resized = NaiveResize(img, h, w, oh, ow, resample);
+        var expected = new float[3 * oh * ow];
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < oh * ow; i++) expected[c * oh * ow + i] = (float)(resized[i * 3 + c] * 0.5);
+        Assert.That(pixels.ToArray<float>(), Is.EqualTo(expected), $"resample {resample}");
+    }
+
+    [Test]
+    public void NoResizeNoCropKeepsTheImageAndNormalisesRawValues()
+    {
+        // do_rescale false: transformers normalises the uint8 values cast to float32.
+        var img = SyntheticImage(3, 5, seed: 1);
+        var proc = new ClipImageProcessor { DoResize = false, DoCenterCrop = false, DoRescale = false, ImageMean = [1f, 2f, 3f], ImageStd = [2f, 4f, 8f] };
+        using var pixels = proc.Preprocess(img, 3, 5);
+        Assert.That(pixels.Shape, Is.EqualTo(new[] { 1, 3, 3, 5 }));
+        var values = pixels.ToArray<float>();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 15; i++)
+                Assert.That(values[c * 15 + i], Is.EqualTo((img[i * 3 + c] - proc.ImageMean[c]) / proc.ImageStd[c]));
+    }
+
+    private static ClipImageProcessor Read(string json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"fv-preproc-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        try { return ClipImageProcessor.FromFile(path); }
+        finally { File.Delete(path); }
+    }
+
+    [Test]
+    public void SizeForms()
+    {
+        Assert.That(Read("{}") is { ShortestEdge: 224, ResizeTo: null, CropHeight: 224, CropWidth: 224, Resample: 3 });
+        Assert.That(Read("""{"size": 64}""") is { ShortestEdge: 64, ResizeTo: null });
+        Assert.That(Read("""{"size": {"height": 20, "width": 30}}""").ResizeTo, Is.EqualTo((20, 30)));
+        Assert.That(Read("""{"size": [21, 31]}""").ResizeTo, Is.EqualTo((21, 31)));
+        Assert.That(Read("""{"size": {"shortest_edge": 40, "longest_edge": 50}}""") is { ShortestEdge: 40, ResizeTo: null }, "longest_edge is unused by CLIP's resize");
+        Assert.That(Read("""{"size": {"shortest_edge": 40}, "use_square_size": true}""").ResizeTo, Is.EqualTo((40, 40)));
+        Assert.That(Read("""{"crop_size": 48}""") is { CropHeight: 48, CropWidth: 48 });
+        Assert.That(Read("""{"crop_size": [10, 12]}""") is { CropHeight: 10, CropWidth: 12 });
+        Assert.That(Read("""{"image_mean": 0.5, "image_std": [0.1, 0.2, 0.3]}""").ImageMean, Is.EqualTo(new[] { 0.5f, 0.5f, 0.5f }));
+        Assert.That(Read("""{"resample": 1, "do_convert_rgb": true}""").Resample, Is.EqualTo(1));
+        Assert.That(Read("""{"size": {"longest_edge": 50}, "do_resize": false}""").DoResize, Is.False, "an unusable size is fine when resize is off");
+        Assert.That(Read("""{"size": {"height": 20, "width": 30}, "do_center_crop": false}""").FixedOutputSize, Is.EqualTo((20, 30)));
+        Assert.That(Read("""{"do_center_crop": false}""").FixedOutputSize, Is.Null, "shortest-edge resize follows the input");
+        Assert.That(Read("""{"crop_size": [10, 12]}""").FixedOutputSize, Is.EqualTo((10, 12)));
+    }
+
+    [TestCase("""{"resample": 7}""", "resample")]
+    [TestCase("""{"size": {"longest_edge": 50}}""", "size")]
+    [TestCase("""{"size": {"width": 50}}""", "size")]
+    [TestCase("""{"size": "big"}""", "size")]
+    [TestCase("""{"size": {"shortest_edge": 0}}""", "size.shortest_edge")]
+    [TestCase("""{"crop_size": {"shortest_edge": 50}}""", "crop_size")]
+    [TestCase("""{"image_mean": [0.5, 0.5]}""", "image_mean")]
+    [TestCase("""{"do_resize": "yes"}""", "do_resize")]
+    [TestCase("""{"rescale_factor": "1/255"}""", "rescale_factor")]
+    public void InvalidPreprocessorConfigIsNamed(string json, string key)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Read(json));
+        Assert.That(e!.Message, Does.Contain(key).And.Contain("fv-preproc-"));
+    }
+
     [Test]
     public void PreprocessorConfigIsRead()
     {
@@ -149,8 +242,7 @@ public class ClipImageProcessorTests
             Assert.That((p.ShortestEdge, p.CropHeight, p.CropWidth), Is.EqualTo((256, 224, 224)));
             Assert.That(p.ImageMean, Is.EqualTo(new[] { 0.5f, 0.25f, 0.125f }));
             Assert.That(p.ImageStd, Is.EqualTo(new[] { 0.1f, 0.2f, 0.4f }));
-            File.WriteAllText(path, """{"resample": 2}""");
-            Assert.That(Assert.Throws<NotSupportedException>(() => ClipImageProcessor.FromFile(path))!.Message, Does.Contain("resample"));
+            Assert.That((p.Resample, p.RescaleFactor), Is.EqualTo((3, 0.00392156862745098)));
         }
         finally { File.Delete(path); }
     }

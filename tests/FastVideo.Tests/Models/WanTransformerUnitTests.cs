@@ -16,6 +16,9 @@ public class WanTransformerUnitTests
     [TestCase(64, 2, 3, 5)]
     [TestCase(128, 1, 2, 1)]
     [TestCase(6, 5, 1, 2)]
+    [TestCase(96, 2, 2, 3)]
+    [TestCase(4, 3, 2, 2)]
+    [TestCase(2, 3, 1, 2)]
     public void RopeTablesFollowDiffusersConstruction(int d, int t, int h, int w)
     {
         int maxLen = 16;
@@ -52,6 +55,7 @@ public class WanTransformerUnitTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => WanRotaryPosEmbed.PairTables(32, 8, new VideoGrid(9, 1, 1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => WanRotaryPosEmbed.PairTables(31, 8, new VideoGrid(1, 1, 1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WanRotaryPosEmbed.PairTables(0, 8, new VideoGrid(1, 1, 1)));
     }
 
     /// <summary>
@@ -98,13 +102,56 @@ public class WanTransformerUnitTests
     public void ConfigRejectsInconsistentValues()
     {
         Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"_class_name": "WanVACETransformer3DModel"}"""));
-        Assert.Throws<NotSupportedException>(() => WanTransformerConfig.FromJson("""{"qk_norm": "rms_norm"}"""));
-        Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"image_dim": 1280}"""));
-        Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"added_kv_proj_dim": 5120}"""));
+        Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"added_kv_proj_dim": 1280}"""));   // ≠ inner 5120
         Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"patch_size": [1, 2]}"""));
+        Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"patch_size": [1, 0, 2]}"""));
         Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"num_layers": "40"}"""));
         Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"attention_head_dim": 33}"""));
+        Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"image_dim": 1280, "pos_embed_seq_len": 513}"""));
+        var n = Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"num_layers": null}""", "x/config.json"));
+        Assert.That(n!.Message, Does.Contain("x/config.json").And.Contain("num_layers is null"));
+        Assert.Throws<InvalidDataException>(() => WanTransformerConfig.FromJson("""{"eps": null}"""));
         var ok = WanTransformerConfig.FromJson("""{"image_dim": 1280, "added_kv_proj_dim": 5120, "in_channels": 36}""");
         Assert.That(ok.InnerDim, Is.EqualTo(5120));
+    }
+
+    /// <summary>Values diffusers 0.35.2 builds a model from, read as diffusers reads them.</summary>
+    [Test]
+    public void ConfigAcceptsWhatDiffusersAccepts()
+    {
+        static WanTransformerConfig P(string json) => WanTransformerConfig.FromJson(json);
+        // out_channels: absent → the default 16; null or 0 → in_channels (`out_channels or in_channels`).
+        Assert.That(P("""{"in_channels": 36}""").OutChannels, Is.EqualTo(16));
+        Assert.That(P("""{"in_channels": 36, "out_channels": null}""").OutChannels, Is.EqualTo(36));
+        Assert.That(P("""{"in_channels": 48, "out_channels": 0}""").OutChannels, Is.EqualTo(48));
+        // qk_norm is passed to the blocks and ignored there: every value, null included, is the same model.
+        Assert.That(P("""{"qk_norm": null}""").QkNorm, Is.Null);
+        Assert.That(P("""{"qk_norm": "rms_norm"}""").QkNorm, Is.EqualTo("rms_norm"));
+        Assert.That(P("""{"qk_norm": true}""").QkNorm, Is.EqualTo("true"));
+        // cross_attn_norm null is falsy: Identity.
+        Assert.That(P("""{"cross_attn_norm": null}""").CrossAttnNorm, Is.False);
+        Assert.That(P("""{"cross_attn_norm": false}""").CrossAttnNorm, Is.False);
+        // image features without image projections, projections without image features, pos_embed without an image embedder.
+        Assert.That(P("""{"image_dim": 1280}""").AddedKvProjDim, Is.Null);
+        Assert.That(P("""{"added_kv_proj_dim": 5120}""").ImageDim, Is.Null);
+        Assert.That(P("""{"pos_embed_seq_len": 514}""").HasImagePosEmbed, Is.False);
+        Assert.That(P("""{"image_dim": 1280, "added_kv_proj_dim": 5120, "pos_embed_seq_len": 514}""").HasImagePosEmbed, Is.True);
+        // odd sinusoid width, small even head dims, no blocks; unknown keys are ignored as diffusers ignores them.
+        var c = P("""{"freq_dim": 9, "attention_head_dim": 4, "num_layers": 0, "patch_size": [2, 1, 3], "eps": 1e-5, "rope_max_seq_len": 64, "window_size": [-1, -1]}""");
+        Assert.That((c.FreqDim, c.AttentionHeadDim, c.NumLayers, c.Eps, c.RopeMaxSeqLen), Is.EqualTo((9, 4, 0, 1e-5f, 64)));
+        Assert.That(c.PatchSize, Is.EqualTo(new[] { 2, 1, 3 }));
+    }
+
+    /// <summary>An odd sinusoid width: [cos | sin | 0], as diffusers pads it.</summary>
+    [Test]
+    public void OddTimestepSinusoidEndsWithAZero()
+    {
+        var odd = WanTimestepSinusoid.Compute(new[] { 7f, 300f }, 9);
+        var even = WanTimestepSinusoid.Compute(new[] { 7f, 300f }, 8);
+        for (int r = 0; r < 2; r++)
+        {
+            Assert.That(odd.AsSpan(r * 9, 8).ToArray(), Is.EqualTo(even.AsSpan(r * 8, 8).ToArray()), $"row {r}");
+            Assert.That(odd[r * 9 + 8], Is.EqualTo(0f));
+        }
     }
 }

@@ -28,7 +28,7 @@ public class WanTransformerValidationTests
         var t = Zeros(DType.F32, 1);
         var e = Assert.Throws<ShapeMismatchException>(() => model.Forward(Zeros(DType.F32, 1, 15, 3, 8, 12), t, ctx));
         Assert.That(e!.Message, Does.Contain("hidden_states"));
-        Assert.Throws<ShapeMismatchException>(() => model.Forward(Zeros(DType.F32, 1, 16, 3, 7, 12), t, ctx));   // H not a multiple of 2
+        Assert.Throws<ShapeMismatchException>(() => model.Forward(Zeros(DType.F32, 1, 16, 3, 1, 12), t, ctx));   // H below the patch
         Assert.Throws<ShapeMismatchException>(() => model.Forward(Zeros(DType.F32, 16, 3, 8, 12), t, ctx));      // rank 4
         Assert.Throws<ShapeMismatchException>(() => model.Forward(x, Zeros(DType.F32, 2), ctx));                  // 2 timesteps, batch 1
         Assert.Throws<ShapeMismatchException>(() => model.Forward(x, t, Zeros(DType.F32, 1, 7, 31)));             // text_dim
@@ -41,8 +41,12 @@ public class WanTransformerValidationTests
         Assert.That(i!.ParamName, Is.EqualTo("encoderHiddenStatesImage"));
     }
 
+    /// <summary>
+    /// The image features are required, of the right width and batch; the text may have any length (diffusers cuts
+    /// the context at total − 512, see WanTransformerReferenceTests.I2VTextLengthsMatchReference).
+    /// </summary>
     [Test]
-    public void I2VRequiresImageFeaturesAnd512TextTokens()
+    public void I2VRequiresImageFeatures()
     {
         using var model = LoadModel("wan_transformer_i2v");
         using var scope = TensorScope.Begin();
@@ -52,12 +56,32 @@ public class WanTransformerValidationTests
         var img = Zeros(DType.F32, 1, 17, 32);
         var e = Assert.Throws<ArgumentNullException>(() => model.Forward(x, t, ctx));
         Assert.That(e!.ParamName, Is.EqualTo("encoderHiddenStatesImage"));
-        var l = Assert.Throws<ShapeMismatchException>(() => model.Forward(x, t, Zeros(DType.F32, 1, 511, 32), img));
-        Assert.That(l!.Message, Does.Contain("512"));
+        Assert.That(e.Message, Does.Contain("encoder_hidden_states_image is required"));
         Assert.Throws<ShapeMismatchException>(() => model.Forward(x, t, ctx, Zeros(DType.F32, 1, 17, 31)));
+        Assert.Throws<ShapeMismatchException>(() => model.Forward(x, t, ctx, Zeros(DType.F32, 2, 17, 32)));   // batch
+        Assert.Throws<ArgumentException>(() => model.Forward(x, t, ctx, Zeros(DType.BF16, 1, 17, 32)));
         Assert.Throws<ShapeMismatchException>(() => model.Forward(Zeros(DType.F32, 1, 16, 1, 2, 2), t, ctx, img)); // 16 channels, not 36
         using var y = model.Forward(x, t, ctx, img);
         Assert.That(y.Shape, Is.EqualTo(new[] { 1, 16, 1, 2, 2 }));
+        using var shortText = model.Forward(x, t, Zeros(DType.F32, 1, 511, 32), img);
+        Assert.That(shortText.Shape, Is.EqualTo(new[] { 1, 16, 1, 2, 2 }));
+    }
+
+    /// <summary>FLF2V features come in pairs per sample whose joined length must fit pos_embed_seq_len.</summary>
+    [Test]
+    public void Flf2vRequiresImagePairs()
+    {
+        var c = WanTransformerReferenceTests.TinyI2V() with { PosEmbedSeqLen = 6 };
+        using var model = WanTinyCheckpoint.Random(c, 90).Load();
+        using var scope = TensorScope.Begin();
+        var x = Zeros(DType.F32, 2, c.InChannels, 1, 2, 2);
+        var t = Zeros(DType.F32, 2);
+        var ctx = Zeros(DType.F32, 2, 512, c.TextDim);
+        var single = Assert.Throws<ShapeMismatchException>(() => model.Forward(x, t, ctx, Zeros(DType.F32, 2, 3, c.ImageDim!.Value)));
+        Assert.That(single!.Message, Does.Contain("[4, 3, 6]").And.Contain("first and last frame"));
+        Assert.Throws<ShapeMismatchException>(() => model.Forward(x, t, ctx, Zeros(DType.F32, 4, 4, c.ImageDim!.Value)));   // 2·4 ≠ 6
+        using var y = model.Forward(x, t, ctx, Zeros(DType.F32, 4, 3, c.ImageDim!.Value));
+        Assert.That(y.Shape, Is.EqualTo(new[] { 2, c.OutChannels, 1, 2, 2 }));
     }
 
     [Test]

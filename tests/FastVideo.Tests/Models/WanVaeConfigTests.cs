@@ -5,7 +5,7 @@ using NUnit.Framework;
 
 namespace FastVideo.Tests.Models;
 
-/// <summary>WanVaeConfig: every config.json key read, diffusers defaults for absent keys, clear errors naming the key.</summary>
+/// <summary>WanVaeConfig: every config.json key read, diffusers defaults for absent keys, the structure derived as diffusers indexes it, clear errors naming the key.</summary>
 [TestFixture]
 public class WanVaeConfigTests
 {
@@ -62,27 +62,54 @@ public class WanVaeConfigTests
     }
 
     [Test]
-    public void RejectsIsResidual()
+    public void ReadsTheWan22Structure()
     {
+        // The shape of the Wan2.2 TI2V VAE config (residual blocks, 2×2 patches, 48 latent channels), narrowed.
         var j = GoldenConfig();
         j["is_residual"] = true;
-        Assert.That(Rejects(j).Message, Does.Contain("is_residual").And.Contain("test/config.json"));
-    }
-
-    [Test]
-    public void RejectsPatchSize()
-    {
-        var j = GoldenConfig();
         j["patch_size"] = 2;
-        Assert.That(Rejects(j).Message, Does.Contain("patch_size = 2"));
+        j["in_channels"] = 12;
+        j["out_channels"] = 12;
+        j["decoder_base_dim"] = 16;
+        j["z_dim"] = 48;
+        j["latents_mean"] = new JsonArray(Enumerable.Range(0, 48).Select(i => (JsonNode?)JsonValue.Create(0.01 * i)).ToArray());
+        j["latents_std"] = new JsonArray(Enumerable.Range(0, 48).Select(i => (JsonNode?)JsonValue.Create(1.0 + 0.01 * i)).ToArray());
+        j["scale_factor_spatial"] = 16;
+        var c = WanVaeConfig.FromJson(j.ToJsonString());
+        Assert.Multiple(() =>
+        {
+            Assert.That(c.IsResidual, Is.True);
+            Assert.That(c.PatchSize, Is.EqualTo(2));
+            Assert.That(c.SpatialCompression, Is.EqualTo(16));
+            Assert.That(c.VideoInChannels, Is.EqualTo(3));
+            Assert.That(c.VideoOutChannels, Is.EqualTo(3));
+            Assert.That(c.DecoderDims, Is.EqualTo(new[] { 64, 64, 64, 32, 16 }));
+        });
     }
 
     [Test]
-    public void RejectsAttentionScales()
+    public void DerivesStagesFromDiffusersIndexing()
     {
         var j = GoldenConfig();
-        j["attn_scales"] = new JsonArray(0.5);
-        Assert.That(Rejects(j).Message, Does.Contain("attn_scales"));
+        j["dim_mult"] = new JsonArray(1, 2);
+        j["temperal_downsample"] = new JsonArray(false, true, true);   // diffusers reads [0] in the encoder, [::-1][0] in the decoder
+        var c = WanVaeConfig.FromJson(j.ToJsonString());
+        Assert.Multiple(() =>
+        {
+            Assert.That(c.EncoderHalvesTime(0), Is.False);
+            Assert.That(c.DecoderDoublesTime(0), Is.True);
+            Assert.That(c.TemporalCompression, Is.EqualTo(1));
+            Assert.That(c.TemporalUpsampling, Is.EqualTo(2));
+            Assert.That(c.SpatialCompression, Is.EqualTo(2), "one halving per stage but the last");
+            Assert.That(c.ScaleFactorSpatial, Is.EqualTo(8), "scale_factor_* are read as written (the pipelines' values)");
+        });
+
+        j = GoldenConfig();
+        j["attn_scales"] = new JsonArray(1.0, 0.25, 0.3);
+        c = WanVaeConfig.FromJson(j.ToJsonString());
+        Assert.That(Enumerable.Range(0, c.Stages).Select(c.EncoderStageHasAttention), Is.EqualTo(new[] { true, false, true, false }));
+        Assert.That(c.EncoderHasAttention, Is.True);
+        Assert.That((c with { IsResidual = true }).EncoderHasAttention, Is.False, "the residual encoder has no attention blocks");
     }
 
     [Test]
@@ -90,15 +117,29 @@ public class WanVaeConfigTests
     {
         var j = GoldenConfig();
         j["latents_mean"] = new JsonArray(1.0, 2.0);
-        Assert.That(Rejects(j).Message, Does.Contain("latents_mean has 2 values"));
+        Assert.That(Rejects(j).Message, Does.Contain("latents_mean has 2 values, z_dim is 16"));
+
+        j = GoldenConfig();
+        j["z_dim"] = 8;
+        Assert.That(Rejects(j).Message, Does.Contain("latents_mean has 16 values, z_dim is 8"));
 
         j = GoldenConfig();
         j["temperal_downsample"] = new JsonArray(true, true);
-        Assert.That(Rejects(j).Message, Does.Contain("temperal_downsample has 2 entries"));
+        Assert.That(Rejects(j).Message, Does.Contain("temperal_downsample [True, True] has 2 entries").And.Contain("at least 3"));
 
         j = GoldenConfig();
-        j["scale_factor_spatial"] = 16;
-        Assert.That(Rejects(j).Message, Does.Contain("scale_factor_spatial"));
+        j["patch_size"] = 2;
+        Assert.That(Rejects(j).Message, Does.Contain("in_channels = 3 is not a multiple of patch_size² = 4"));
+
+        j = GoldenConfig();
+        j["is_residual"] = true;
+        j["dim_mult"] = new JsonArray(1, 1, 8);
+        j["temperal_downsample"] = new JsonArray(false, true);
+        Assert.That(Rejects(j).Message, Does.Contain("is_residual: decoder stage 1 maps 64 → 8 channels"));
+
+        j = GoldenConfig();
+        j["num_res_blocks"] = 0;
+        Assert.That(Rejects(j).Message, Does.Contain("num_res_blocks must be positive"));
 
         j = GoldenConfig();
         j["_class_name"] = "AutoencoderKL";

@@ -21,6 +21,59 @@ public class AllocatorTests
     }
 
     [Test]
+    public unsafe void LargeBlocksAreAdvisedHugePagesOnLinux()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("transparent huge pages are a Linux feature");
+        const string thp = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if (!File.Exists(thp) || File.ReadAllText(thp).Contains("[never]"))
+            Assert.Ignore($"transparent huge pages are off on this machine ({thp})");
+        var a = new CpuAllocator();
+        nint p = a.Allocate(9L << 20, out long cap);
+        try
+        {
+            Assert.That((long)p % (2L << 20), Is.EqualTo(0L), "a block above the threshold starts on a 2 MiB boundary");
+            new Span<byte>((void*)p, (int)cap).Fill(1);
+            // The kernel lists each mapping with its flags; "hg" is MADV_HUGEPAGE (proc(5), VmFlags).
+            var flags = MappingFlags(p);
+            Assert.That(flags, Is.Not.Null, "the block's mapping is not in /proc/self/smaps");
+            Assert.That(flags!.Split(' '), Does.Contain("hg"), $"VmFlags of the block's mapping: {flags}");
+        }
+        finally
+        {
+            a.Free(p, cap);
+            a.ReleaseCache();
+        }
+
+        // Below the threshold, or with the threshold switched off: ordinary 64-byte-aligned blocks, not advised.
+        var plain = new CpuAllocator { HugePageThreshold = long.MaxValue };
+        nint q = plain.Allocate(9L << 20, out long qcap);
+        new Span<byte>((void*)q, (int)qcap).Fill(1);
+        Assert.That((long)q % 64, Is.EqualTo(0L));
+        plain.Free(q, qcap);
+        plain.ReleaseCache();
+    }
+
+    private static string? MappingFlags(nint address)
+    {
+        ulong at = (ulong)address;
+        bool inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            if (dash > 0 && dash < 17 && line.Length > dash + 1 && Uri.IsHexDigit(line[0]) && line.IndexOf(' ') > dash)
+            {
+                ulong lo = Convert.ToUInt64(line[..dash], 16), hi = Convert.ToUInt64(line[(dash + 1)..line.IndexOf(' ')], 16);
+                inside = lo <= at && at < hi;
+            }
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+            {
+                return line["VmFlags:".Length..].Trim();
+            }
+        }
+        return null;
+    }
+
+    [Test]
     public void SizeClassesWasteAtMostAQuarter()
     {
         for (long n = 257; n < 10_000_000; n = n * 3 / 2 + 7)

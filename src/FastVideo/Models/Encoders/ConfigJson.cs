@@ -37,6 +37,9 @@ internal sealed class ConfigJson
     private JsonElement? Get(string key) =>
         _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
+    /// <summary>The value of <paramref name="key"/> as stored, or null when it is missing or JSON null.</summary>
+    public JsonElement? Raw(string key) => Get(key);
+
     public int Int(string key, int fallback)
     {
         if (Get(key) is not { } v) return fallback;

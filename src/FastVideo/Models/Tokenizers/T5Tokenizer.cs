@@ -61,10 +61,8 @@ public sealed partial class T5Tokenizer
         Options = options;
         if (model.ModelType != 1)
             throw new NotSupportedException($"{options.Source}: SentencePiece model type {model.ModelType} is not unigram (1); T5 tokenizers are unigram");
-        using (var s = new MemoryStream(model.Bytes, writable: false))
-            _sp = SentencePieceTokenizer.Create(s, false, false);
-        using (var s = new MemoryStream(model.WithoutDummyPrefix(), writable: false))
-            _spNoDummy = SentencePieceTokenizer.Create(s, false, false);
+        _sp = CreateSentencePiece(model, addDummyPrefix: true, options.Source);
+        _spNoDummy = CreateSentencePiece(model, addDummyPrefix: false, options.Source);
 
         _addedById = BuildAddedTokens(model, options);
         _splitter = new AddedTokenSplitter(_addedById.Values);
@@ -73,7 +71,7 @@ public sealed partial class T5Tokenizer
         EosId = TokenToId(options.EosToken);
         UnkId = TokenToId(options.UnkToken);
         PadId = TokenToId(options.PadToken);
-        var additional = options.AdditionalSpecialTokens ?? ExtraIdNames(options.ExtraIds);
+        var additional = AdditionalSpecialTokens(options);
         _specialTokens = new HashSet<string>(StringComparer.Ordinal) { options.EosToken, options.UnkToken, options.PadToken };
         _specialTokens.UnionWith(additional);
         _specialIds = _specialTokens.Select(TokenToId).ToHashSet();
@@ -84,26 +82,61 @@ public sealed partial class T5Tokenizer
         _unkTokenLength = SpEncode(_spNoDummy, options.UnkToken).Count;
     }
 
+    /// <summary>Microsoft.ML.Tokenizers' unigram encoder over <paramref name="model"/> (see <see cref="SentencePieceModelProto.ForMicrosoftMl"/>).</summary>
+    private static SentencePieceTokenizer CreateSentencePiece(SentencePieceModelProto model, bool addDummyPrefix, string source)
+    {
+        using var s = new MemoryStream(model.ForMicrosoftMl(addDummyPrefix), writable: false);
+        try
+        {
+            return SentencePieceTokenizer.Create(s, addBeginningOfSentence: false, addEndOfSentence: false);
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{source}: Microsoft.ML.Tokenizers cannot load the SentencePiece model ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
+
     private static IEnumerable<string> ExtraIdNames(int n) => Enumerable.Range(0, Math.Max(0, n)).Select(i => $"<extra_id_{i}>");
 
+    private static List<string> ExtraTokens(IEnumerable<string> tokens) =>
+        tokens.Where(t => t.Contains("<extra_id_", StringComparison.Ordinal)).ToList();
+
+    /// <summary>
+    /// transformers' T5Tokenizer.__init__: additional_special_tokens as given, with the extra_ids names appended when it
+    /// names none; extra_ids &gt; 0 must then match the number it names.
+    /// </summary>
+    private static List<string> AdditionalSpecialTokens(T5TokenizerOptions o)
+    {
+        if (o.AdditionalSpecialTokens is null) return ExtraIdNames(o.ExtraIds).ToList();
+        var list = o.AdditionalSpecialTokens.ToList();
+        int named = ExtraTokens(list).Count;
+        if (named == 0) list.AddRange(ExtraIdNames(o.ExtraIds));
+        else if (o.ExtraIds > 0 && o.ExtraIds != named)
+            throw new InvalidDataException($"{o.Source}: extra_ids = {o.ExtraIds} but additional_special_tokens names {named} <extra_id_N> tokens; transformers requires them to match");
+        return list;
+    }
+
+    /// <summary>
+    /// Added tokens by id, as transformers builds <c>_added_tokens_decoder</c>: the i-th extra token sits at
+    /// <c>len(sp_model) − 1 + extra_ids − i</c> (i over the extra tokens of additional_special_tokens); entries of
+    /// <see cref="T5TokenizerOptions.AddedTokens"/> (added_tokens_decoder) then replace or extend those; special tokens
+    /// still unknown get their SentencePiece id if the model has the piece, else the next free id.
+    /// </summary>
     private static Dictionary<int, AddedToken> BuildAddedTokens(SentencePieceModelProto model, T5TokenizerOptions o)
     {
         var byId = new Dictionary<int, AddedToken>();
-        if (o.AddedTokens != null)
+        var additional = AdditionalSpecialTokens(o);
+        int extraCount = ExtraTokens(additional).Count;
+        for (int i = 0; i < extraCount; i++)
         {
-            foreach (var t in o.AddedTokens) byId[t.Id] = t;
+            int id = model.Count - 1 + o.ExtraIds - i;
+            if (id >= 0) byId[id] = new AddedToken(id, $"<extra_id_{i}>", true, LStrip: true, RStrip: true);
         }
-        else
-        {
-            // transformers' T5Tokenizer.__init__: <extra_id_i> sits at len(sp_model) - 1 + extra_ids - i.
-            for (int i = 0; i < o.ExtraIds; i++)
-                byId[model.Count - 1 + o.ExtraIds - i] = new AddedToken(model.Count - 1 + o.ExtraIds - i, $"<extra_id_{i}>", true, LStrip: true, RStrip: true);
-        }
-        // Special tokens not yet known: their SentencePiece id if the model has the piece, else the next free id
-        // (PreTrainedTokenizer._add_tokens: len(vocab)).
+        foreach (var t in o.AddedTokens ?? []) byId[t.Id] = t;
+        // PreTrainedTokenizer._add_tokens for the special tokens: the piece's id if SentencePiece has it, else len(vocab).
         var contents = byId.Values.Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
         var specials = new List<string> { o.EosToken, o.UnkToken, o.PadToken };
-        specials.AddRange(o.AdditionalSpecialTokens ?? []);
+        specials.AddRange(additional);
         foreach (var s in specials)
         {
             if (contents.Contains(s)) continue;

@@ -78,7 +78,10 @@ public sealed class WanConditionEmbedder : IDisposable
         }
     }
 
-    /// <summary>temb [B, inner] and timestep_proj [B, 6, inner] for host timesteps [B].</summary>
+    /// <summary>
+    /// temb [n, inner] and timestep_proj [n, 6, inner] for n host timesteps (one per sample, or one per token
+    /// for Wan2.2 TI2V; the caller reshapes those to [B, N, ...]).
+    /// </summary>
     public (Tensor Temb, Tensor TimestepProj) EmbedTime(ReadOnlySpan<float> timesteps)
     {
         int batch = timesteps.Length;
@@ -100,7 +103,8 @@ public sealed class WanConditionEmbedder : IDisposable
 
     /// <summary>
     /// CLIP image features [B', Li, image_dim] → [B, Li', inner]. With a position table (FLF2V) two images per
-    /// sample are joined first: [2B, Li, D] is viewed as [B, 2Li, D] and the table [1, 2Li, D] is added.
+    /// sample are joined first, as diffusers' <c>view(-1, 2·Li, D)</c>: [2B, Li, D] is viewed as [B, 2Li, D] and
+    /// the table [1, P, D] is added (P = 2Li, or P = 1 broadcast over the tokens).
     /// </summary>
     public Tensor EmbedImage(Tensor image)
     {
@@ -110,7 +114,9 @@ public sealed class WanConditionEmbedder : IDisposable
         var x = image;
         if (_imagePosEmbed is not null)
         {
-            int joined = _imagePosEmbed.Size(1);
+            int joined = 2 * image.Size(1);
+            if (image.Size(0) % 2 != 0 || (_imagePosEmbed.Size(1) != joined && _imagePosEmbed.Size(1) != 1))
+                throw new ShapeMismatchException($"image embedder: features [{ShapeUtil.Format(image.ShapeSpan)}] cannot be joined in pairs to [B, {joined}, D] for pos_embed [{ShapeUtil.Format(_imagePosEmbed.ShapeSpan)}]");
             x = _backend.Add(image.Reshape(-1, joined, image.Size(2)), _imagePosEmbed);
         }
         var h = _imageNorm2.Forward(_imageFf.Forward(_imageNorm1.Forward(x)));

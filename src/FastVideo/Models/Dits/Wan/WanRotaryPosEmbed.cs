@@ -10,7 +10,10 @@ namespace FastVideo.Models.Dits.Wan;
 /// for the two channels of a pair), all in float64 as diffusers computes it, and cos/sin(pos·freq) rounded to
 /// float32 at the end. Token (f, y, x) then reads the channel table at position f for its first
 /// D − 2⌊D/3⌋ channels, y for the next ⌊D/3⌋, x for the last ⌊D/3⌋ (diffusers' forward split, which differs
-/// from the t/h/w part sizes when D is not a multiple of 6; reproduced as is).
+/// from the t/h/w part sizes when D is not a multiple of 6, e.g. 22/21/21 against 24/20/20 for D = 64; reproduced
+/// as is. diffusers after 0.35.2 splits by the part sizes instead; for D a multiple of 6 both agree). Below D = 6
+/// the h and w parts are empty: every frequency comes from the t part, while the split still gives the last
+/// ⌊D/3⌋ + ⌊D/3⌋ channels the y and x positions.
 /// </para>
 /// <para>
 /// The rotation acts on interleaved pairs (2i, 2i+1): cos for pair i is the table's channel 2i and sin its channel
@@ -27,7 +30,7 @@ public static class WanRotaryPosEmbed
     /// </summary>
     public static (float[] Cos, float[] Sin) PairTables(int headDim, int maxSeqLen, VideoGrid grid)
     {
-        if (headDim < 6 || headDim % 2 != 0) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, "head dim must be even and at least 6");
+        if (headDim < 2 || headDim % 2 != 0) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, "head dim must be even and positive");
         if (grid.T <= 0 || grid.H <= 0 || grid.W <= 0) throw new ArgumentOutOfRangeException(nameof(grid), grid, "grid extents must be positive");
         if (grid.T > maxSeqLen || grid.H > maxSeqLen || grid.W > maxSeqLen)
             throw new ArgumentOutOfRangeException(nameof(grid), grid, $"a grid extent exceeds rope_max_seq_len {maxSeqLen}");

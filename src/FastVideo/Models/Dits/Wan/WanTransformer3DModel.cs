@@ -7,14 +7,15 @@ using FastVideo.Tensors;
 namespace FastVideo.Models.Dits.Wan;
 
 /// <summary>
-/// The Wan2.1 diffusion transformer (diffusers 0.35.2 <c>WanTransformer3DModel</c>), text-to-video and
-/// image-to-video, on any <see cref="IBackend"/>. Parameters keep diffusers' names (see <see cref="Load"/>).
-/// <para>Forward, for latents [B, C, T, H, W] and patch (pt, ph, pw), N = T/pt · H/ph · W/pw tokens:</para>
+/// The Wan2.1/2.2 diffusion transformer (diffusers 0.35.2 <c>WanTransformer3DModel</c>): text-to-video,
+/// image-to-video, first-last-frame (FLF2V) and per-token timesteps (Wan2.2 TI2V), on any <see cref="IBackend"/>.
+/// Parameters keep diffusers' names (see <see cref="Load"/>).
+/// <para>Forward, for latents [B, C, T, H, W] and patch (pt, ph, pw), N = T' · H' · W' tokens (T' = ⌊T/pt⌋ etc.):</para>
 /// <code>
 /// x     = patch_embedding(latents)  (Conv3d, kernel = stride = patch) → [B, N, inner], tokens in (t, h, w) order
 /// temb, timestep_proj, text, image = condition_embedder(t, text, image)
-/// x     = blocks[i](x, image ++ text, timestep_proj, rope)   for every block
-/// shift, scale = scale_shift_table [1, 2, inner] + temb
+/// x     = blocks[i](x, image ++ text, timestep_proj, rope)   for every block (context cut: WanCrossContext)
+/// shift, scale = scale_shift_table [1, 2, inner] + temb      (per sample, or per token)
 /// y     = proj_out(LN(x)·(1 + scale) + shift)              [B, N, C_out·pt·ph·pw]
 /// out   = unpatchify(y): [B, T', H', W', pt, ph, pw, C] → [B, C, T'·pt, H'·ph, W'·pw]
 /// </code>
@@ -119,11 +120,20 @@ public sealed class WanTransformer3DModel : IDisposable
     }
 
     /// <summary>
-    /// Denoiser prediction. hidden_states [B, in_channels, T, H, W] F32 (T, H, W divisible by the patch);
-    /// timestep [B] of any float or integer dtype (read to the host: B values; integers become float as
-    /// diffusers' <c>.float()</c>); encoder_hidden_states [B, L, text_dim] F32; encoder_hidden_states_image
-    /// [B, Li, image_dim] F32, required by I2V models (whose text context must be exactly 512 tokens) and
-    /// rejected by T2V models. Returns [B, out_channels, T, H, W] F32, owned by the caller.
+    /// Denoiser prediction, diffusers 0.35.2 <c>WanTransformer3DModel.forward</c>.
+    /// <list type="bullet">
+    /// <item>hidden_states [B, in_channels, T, H, W] F32. Each of T, H, W must be at least its patch size; a
+    /// remainder is dropped as diffusers' strided patch convolution drops it (grid ⌊T/pt⌋ × ⌊H/ph⌋ × ⌊W/pw⌋,
+    /// output [B, out_channels, ⌊T/pt⌋·pt, ⌊H/ph⌋·ph, ⌊W/pw⌋·pw]).</item>
+    /// <item>timestep: [B] (or [1]) of any float or integer dtype, or [B, N] per patch token (Wan2.2 TI2V), see
+    /// <see cref="WanTimesteps"/>; read to the host.</item>
+    /// <item>encoder_hidden_states [B, L, text_dim] F32, any L ≥ 1.</item>
+    /// <item>encoder_hidden_states_image [B, Li, image_dim] F32 (FLF2V: [2B, Li, image_dim], first and last frame
+    /// of each sample), required by models with image_dim and rejected by the others. With image projections
+    /// (added_kv_proj_dim) the context is cut as <see cref="WanCrossContext"/> says: the image tokens and the
+    /// text are attended separately exactly when L = 512, as the Wan pipelines pad it.</item>
+    /// </list>
+    /// Returns the prediction F32, owned by the caller.
     /// <paramref name="inspect"/>, when given, sees intermediate tensors under diffusers' module names
     /// (<c>patch_embedding</c>, <c>condition_embedder.temb</c>, <c>blocks.0</c>, <c>blocks.0.attn1</c>, <c>proj_out</c>, ...);
     /// they are valid only during the callback.
@@ -131,34 +141,44 @@ public sealed class WanTransformer3DModel : IDisposable
     public Tensor Forward(Tensor hiddenStates, Tensor timestep, Tensor encoderHiddenStates, Tensor? encoderHiddenStatesImage = null,
         Action<string, Tensor>? inspect = null)
     {
-        ArgumentNullException.ThrowIfNull(timestep);
-        ArgumentNullException.ThrowIfNull(hiddenStates);
-        int batch = hiddenStates.Rank > 0 ? hiddenStates.Size(0) : 0;
-        if (timestep.Rank != 1 || timestep.Size(0) != batch)
-            throw new ShapeMismatchException($"{nameof(WanTransformer3DModel)}.Forward: timestep must be [B] = [{batch}] (one per sample; per-token timesteps are not supported), got [{ShapeUtil.Format(timestep.ShapeSpan)}]");
-        if (timestep.DType == DType.Bool || timestep.DType == DType.U8)
-            throw new ArgumentException($"{nameof(WanTransformer3DModel)}.Forward: timestep must be a float or integer tensor, got {timestep.DType}", nameof(timestep));
-        return Forward(hiddenStates, timestep.ToFloatArray(), encoderHiddenStates, encoderHiddenStatesImage, inspect);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var grid = ValidateInputs(hiddenStates, encoderHiddenStates, encoderHiddenStatesImage);
+        var timesteps = WanTimesteps.FromTensor(timestep, hiddenStates.Size(0), grid.Tokens, ForwardName);
+        return Run(hiddenStates, timesteps, grid, encoderHiddenStates, encoderHiddenStatesImage, inspect);
     }
 
-    /// <summary>As the tensor overload, with the B timesteps given as host values.</summary>
+    /// <summary>As the tensor overload, with one timestep per sample (B values, or 1 for all) given as host values.</summary>
     public Tensor Forward(Tensor hiddenStates, ReadOnlySpan<float> timesteps, Tensor encoderHiddenStates, Tensor? encoderHiddenStatesImage = null,
         Action<string, Tensor>? inspect = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var grid = ValidateInputs(hiddenStates, timesteps, encoderHiddenStates, encoderHiddenStatesImage);
+        var grid = ValidateInputs(hiddenStates, encoderHiddenStates, encoderHiddenStatesImage);
+        var resolved = WanTimesteps.PerSample(timesteps, hiddenStates.Size(0), ForwardName);
+        return Run(hiddenStates, resolved, grid, encoderHiddenStates, encoderHiddenStatesImage, inspect);
+    }
+
+    private const string ForwardName = nameof(WanTransformer3DModel) + ".Forward";
+
+    private Tensor Run(Tensor hiddenStates, WanTimesteps timesteps, VideoGrid grid, Tensor encoderHiddenStates, Tensor? encoderHiddenStatesImage,
+        Action<string, Tensor>? inspect)
+    {
         int b = hiddenStates.Size(0), inner = Config.InnerDim;
         var (pt, ph, pw) = (Config.PatchSize[0], Config.PatchSize[1], Config.PatchSize[2]);
         var (ropeCos, ropeSin) = RopeTables(grid);
 
         using var scope = TensorScope.Begin();
-        // 1. patch embedding → tokens [B, N, inner]
+        // 1. patch embedding → tokens [B, N, inner]; the strided convolution drops a remainder of T, H or W
         var patches = _backend.Conv3d(hiddenStates, _patchWeight, _patchBias, (pt, ph, pw), (0, 0, 0, 0, 0, 0)); // [B, inner, T', H', W']
         inspect?.Invoke("patch_embedding", patches);
         var x = _backend.Permute(patches.Reshape(b, inner, grid.Tokens), s_channelsLast);
 
-        // 2. conditions
-        var (temb, timestepProj) = _conditions.EmbedTime(timesteps);
+        // 2. conditions: temb [B, inner] and timestep_proj [B, 6, inner], or per token [B, N, inner] and [B, N, 6, inner]
+        var (temb, timestepProj) = _conditions.EmbedTime(timesteps.Values);
+        if (timesteps.PerToken)
+        {
+            temb = temb.Reshape(b, grid.Tokens, inner);
+            timestepProj = timestepProj.Reshape(b, grid.Tokens, 6, inner);
+        }
         inspect?.Invoke("condition_embedder.temb", temb);
         inspect?.Invoke("condition_embedder.timestep_proj", timestepProj);
         var text = _conditions.EmbedText(encoderHiddenStates);
@@ -169,19 +189,20 @@ public sealed class WanTransformer3DModel : IDisposable
             image = _conditions.EmbedImage(encoderHiddenStatesImage);
             inspect?.Invoke("condition_embedder.encoder_hidden_states_image", image);
         }
+        var (textCtx, imageCtx) = WanCrossContext.Split(_backend, text, image, Config.AddedKvProjDim is not null);
 
         // 3. blocks; each one's intermediates are released as soon as the next block has consumed its output
         for (int i = 0; i < _blocks.Length; i++)
         {
-            var next = _blocks[i].Forward(x, text, image, timestepProj, ropeCos, ropeSin, Attention, grid, inspect, $"blocks.{i}");
+            var next = _blocks[i].Forward(x, textCtx, imageCtx, timestepProj, ropeCos, ropeSin, Attention, grid, inspect, $"blocks.{i}");
             inspect?.Invoke($"blocks.{i}", next);
             x.Dispose();
             x = next;
         }
 
-        // 4. output modulation, projection, unpatchify
-        var mod = _backend.Add(_scaleShiftTable, temb.Reshape(b, 1, inner));   // [B, 2, inner]
-        var shiftScale = _backend.Split(mod, new[] { 1, 1 }, 1);
+        // 4. output modulation (table [1, 2, inner] + temb per sample or per token), projection, unpatchify
+        var tembRows = timesteps.PerToken ? temb.Reshape(b, grid.Tokens, 1, inner) : temb.Reshape(b, 1, inner);
+        var shiftScale = WanTransformerBlock.Modulation(_backend, _scaleShiftTable, tembRows, 2);
         var y = _projOut.Forward(_backend.Modulate(_normOut.Forward(x), shiftScale[1], shiftScale[0]));
         inspect?.Invoke("proj_out", y);
         int c = Config.OutChannels;
@@ -190,9 +211,9 @@ public sealed class WanTransformer3DModel : IDisposable
         return scope.Keep(outT.Reshape(b, c, grid.T * pt, grid.H * ph, grid.W * pw));
     }
 
-    private VideoGrid ValidateInputs(Tensor hidden, ReadOnlySpan<float> timesteps, Tensor text, Tensor? image)
+    private VideoGrid ValidateInputs(Tensor hidden, Tensor text, Tensor? image)
     {
-        const string op = nameof(WanTransformer3DModel) + ".Forward";
+        const string op = ForwardName;
         ArgumentNullException.ThrowIfNull(hidden);
         ArgumentNullException.ThrowIfNull(text);
         var c = Config;
@@ -203,15 +224,11 @@ public sealed class WanTransformer3DModel : IDisposable
         if (b == 0) throw new ShapeMismatchException($"{op}: hidden_states has an empty batch");
         var p = c.PatchSize;
         for (int d = 0; d < 3; d++)
-            if (hidden.Size(2 + d) == 0 || hidden.Size(2 + d) % p[d] != 0)
-                throw new ShapeMismatchException($"{op}: hidden_states [{ShapeUtil.Format(hidden.ShapeSpan)}]: dimension {2 + d} ({"THW"[d]}) must be a positive multiple of the patch size {p[d]}");
+            if (hidden.Size(2 + d) < p[d])
+                throw new ShapeMismatchException($"{op}: hidden_states [{ShapeUtil.Format(hidden.ShapeSpan)}]: dimension {2 + d} ({"THW"[d]}) is {hidden.Size(2 + d)}, smaller than the patch size {p[d]} (patch_size [{string.Join(", ", p)}])");
         var grid = new VideoGrid(hidden.Size(2) / p[0], hidden.Size(3) / p[1], hidden.Size(4) / p[2]);
         if (grid.T > c.RopeMaxSeqLen || grid.H > c.RopeMaxSeqLen || grid.W > c.RopeMaxSeqLen)
             throw new ShapeMismatchException($"{op}: patch grid {grid.T}×{grid.H}×{grid.W} exceeds rope_max_seq_len {c.RopeMaxSeqLen}");
-        if (timesteps.Length != b)
-            throw new ShapeMismatchException($"{op}: {timesteps.Length} timesteps for a batch of {b}");
-        for (int i = 0; i < timesteps.Length; i++)
-            if (!float.IsFinite(timesteps[i])) throw new ArgumentException($"{op}: timestep {i} is {timesteps[i]}", nameof(timesteps));
         if (text.Rank != 3 || text.Size(0) != b || text.Size(1) == 0 || text.Size(2) != c.TextDim)
             throw new ShapeMismatchException($"{op}: encoder_hidden_states must be [{b}, L, {c.TextDim}] with L ≥ 1, got [{ShapeUtil.Format(text.ShapeSpan)}]");
         RequireF32(text, "encoder_hidden_states");
@@ -219,13 +236,15 @@ public sealed class WanTransformer3DModel : IDisposable
         {
             if (image is null)
                 throw new ArgumentNullException("encoderHiddenStatesImage", $"{op}: this is an image-to-video model (image_dim {imageDim}); encoder_hidden_states_image is required");
-            int imageBatch = c.PosEmbedSeqLen is null ? b : 2 * b;
+            bool pairs = c.HasImagePosEmbed;
+            int imageBatch = pairs ? 2 * b : b;
+            int pos = c.PosEmbedSeqLen ?? 0;
             if (image.Rank != 3 || image.Size(0) != imageBatch || image.Size(1) == 0 || image.Size(2) != imageDim
-                || (c.PosEmbedSeqLen is int pos && 2 * image.Size(1) != pos))
-                throw new ShapeMismatchException($"{op}: encoder_hidden_states_image must be [{imageBatch}, {(c.PosEmbedSeqLen is int q ? (q / 2).ToString() : "Li")}, {imageDim}], got [{ShapeUtil.Format(image.ShapeSpan)}]");
+                || (pairs && pos != 1 && 2 * image.Size(1) != pos))
+                throw new ShapeMismatchException($"{op}: encoder_hidden_states_image must be [{imageBatch}, {(pairs && pos != 1 ? (pos / 2).ToString() : "Li")}, {imageDim}]" +
+                    (pairs ? $" (first and last frame of each of the {b} samples, joined to pos_embed_seq_len {pos} tokens)" : "") +
+                    $", got [{ShapeUtil.Format(image.ShapeSpan)}]");
             RequireF32(image, "encoder_hidden_states_image");
-            if (text.Size(1) != WanTransformerConfig.I2VTextLength)
-                throw new ShapeMismatchException($"{op}: image-to-video needs exactly {WanTransformerConfig.I2VTextLength} text tokens (diffusers splits the context at L − 512), got {text.Size(1)}; pad the prompt embeddings to {WanTransformerConfig.I2VTextLength}");
         }
         else if (image is not null)
             throw new ArgumentException($"{op}: this is a text-to-video model (image_dim null); it takes no encoder_hidden_states_image, got [{ShapeUtil.Format(image.ShapeSpan)}]", "encoderHiddenStatesImage");

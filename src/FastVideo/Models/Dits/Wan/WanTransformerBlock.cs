@@ -8,7 +8,7 @@ namespace FastVideo.Models.Dits.Wan;
 
 /// <summary>
 /// One Wan DiT block (diffusers <c>WanTransformerBlock</c>). With (shift, scale, gate, c_shift, c_scale, c_gate)
-/// = scale_shift_table [1, 6, inner] + timestep_proj [B, 6, inner]:
+/// = scale_shift_table [1, 6, inner] + timestep_proj [B, 6, inner] (or per token [B, N, 6, inner], Wan2.2 TI2V):
 /// <code>
 /// x = x + attn1(LN(x)·(1 + scale) + shift)·gate          LN: no affine, eps from config, F32
 /// x = x + attn2(norm2(x), context)                        norm2: affine LN when cross_attn_norm, else identity
@@ -61,7 +61,8 @@ public sealed class WanTransformerBlock : IDisposable
     }
 
     /// <summary>
-    /// x [B, N, inner]; text [B, L, inner]; image [B, Li, inner] or null; timestepProj [B, 6, inner];
+    /// x [B, N, inner]; text [B, L, inner] and image [B, Li, inner] or null: the cross-attention context already
+    /// cut (<see cref="WanCrossContext"/>); timestepProj [B, 6, inner], or [B, N, 6, inner] per token;
     /// rope cos/sin [N, D/2] → [B, N, inner]. <paramref name="inspect"/>, when given, sees the outputs of
     /// attn1, attn2 and ffn (before gating and residual) under <paramref name="name"/>.attn1 etc.
     /// </summary>
@@ -69,8 +70,7 @@ public sealed class WanTransformerBlock : IDisposable
         IAttentionBackend attention, VideoGrid grid, Action<string, Tensor>? inspect = null, string name = "block")
     {
         using var scope = TensorScope.Begin();
-        var mod = _backend.Add(_scaleShiftTable, timestepProj);          // [B, 6, inner]
-        var chunks = _backend.Split(mod, new[] { 1, 1, 1, 1, 1, 1 }, 1);  // each [B, 1, inner], broadcast over tokens
+        var chunks = Modulation(_backend, _scaleShiftTable, timestepProj, 6);
         Tensor shift = chunks[0], scale = chunks[1], gate = chunks[2], cShift = chunks[3], cScale = chunks[4], cGate = chunks[5];
 
         // 1. self-attention
@@ -90,6 +90,20 @@ public sealed class WanTransformerBlock : IDisposable
         var f = _ffn.Forward(h3);
         inspect?.Invoke(name + ".ffn", f);
         return scope.Keep(_backend.AddGated(x, f, cGate));
+    }
+
+    /// <summary>
+    /// The k modulation vectors table + proj, each broadcastable against the tokens [B, N, inner]: for a table
+    /// [1, k, inner] and a per-sample proj [B, k, inner] each is [B, 1, inner]; for a per-token proj [B, N, k, inner]
+    /// (Wan2.2 TI2V; or [B, N, 1, inner], broadcast) the table is added to every token and each is [B, N, inner].
+    /// </summary>
+    internal static Tensor[] Modulation(IBackend backend, Tensor table, Tensor proj, int k)
+    {
+        var ones = Enumerable.Repeat(1, k).ToArray();
+        if (proj.Rank == 3) return backend.Split(backend.Add(table, proj), ones, 1);
+        int b = proj.Size(0), n = proj.Size(1), inner = table.Size(2);
+        var mod = backend.Add(table.Reshape(1, 1, k, inner), proj);     // [B, N, k, inner]
+        return backend.Split(mod, ones, 2).Select(c => c.Reshape(b, n, inner)).ToArray();
     }
 
     public void Dispose()

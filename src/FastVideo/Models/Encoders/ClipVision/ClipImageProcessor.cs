@@ -4,18 +4,25 @@ using FastVideo.Tensors;
 namespace FastVideo.Models.Encoders.ClipVision;
 
 /// <summary>
-/// transformers' <c>CLIPImageProcessor</c> for one RGB uint8 image [H, W, 3] → pixel_values F32 [1, 3, S, S]:
+/// transformers' <c>CLIPImageProcessor</c> for one RGB uint8 image [H, W, 3] → pixel_values F32 [1, 3, H', W']:
 /// <list type="number">
-/// <item>resize so the shorter side is <c>size.shortest_edge</c> (longer side ⌊short_target·long/short⌋), Pillow bicubic on uint8;</item>
+/// <item>resize (Pillow, on uint8, filter <see cref="Resample"/>): to <c>size.height × size.width</c> when given, else so
+/// the shorter side is <c>size.shortest_edge</c> (longer side ⌊short_target·long/short⌋);</item>
 /// <item>center crop to <c>crop_size</c> (top = ⌊(H − h)/2⌋, left = ⌊(W − w)/2⌋; zero padding if the image is smaller);</item>
 /// <item>rescale: float32(value · rescale_factor) with the product in float64, as numpy does;</item>
 /// <item>normalise: (x − mean[c]) / std[c] in float32; then channels first.</item>
 /// </list>
+/// <c>do_convert_rgb</c> has nothing to do: the input is RGB already (<see cref="FastVideo.Pipelines.RgbImage"/> converts).
 /// </summary>
 public sealed record ClipImageProcessor
 {
     public bool DoResize { get; init; } = true;
+    /// <summary>Target of the shorter side (<c>size.shortest_edge</c>); unused when <see cref="ResizeTo"/> is set.</summary>
     public int ShortestEdge { get; init; } = 224;
+    /// <summary>Exact resize target (<c>size = {"height", "width"}</c>, or <c>use_square_size</c>); null: shortest-edge rule.</summary>
+    public (int Height, int Width)? ResizeTo { get; init; }
+    /// <summary>Pillow filter number (<c>PIL.Image.Resampling</c>): 0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box, 5 hamming.</summary>
+    public int Resample { get; init; } = (int)PilFilter.Bicubic;
     public bool DoCenterCrop { get; init; } = true;
     public int CropHeight { get; init; } = 224;
     public int CropWidth { get; init; } = 224;
@@ -25,66 +32,122 @@ public sealed record ClipImageProcessor
     public float[] ImageMean { get; init; } = [0.48145466f, 0.4578275f, 0.40821073f];
     public float[] ImageStd { get; init; } = [0.26862954f, 0.26130258f, 0.27577711f];
 
-    /// <summary>Reads <c>preprocessor_config.json</c>; missing keys keep CLIPImageProcessor's defaults. Only bicubic (resample 3) is supported.</summary>
+    /// <summary>
+    /// Reads <c>preprocessor_config.json</c> as <c>CLIPImageProcessor(**config)</c> would: missing keys keep the
+    /// library's defaults; <c>size</c> may be an int (shortest edge), [h, w], or a dict with shortest_edge (a
+    /// longest_edge beside it is unused by CLIPImageProcessor.resize) or height and width; <c>crop_size</c> an int,
+    /// [h, w] or {height, width}; image_mean/std a list of 3 or one number for every channel. Values the library
+    /// rejects, or that this port cannot reproduce, raise an exception naming the file and key.
+    /// </summary>
     public static ClipImageProcessor FromFile(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"preprocessor config not found: {path}", path);
-        JsonElement root;
-        try
+        var j = ConfigJson.Load(path);
+        var d = new ClipImageProcessor();
+        bool doResize = j.Bool("do_resize", d.DoResize), doCrop = j.Bool("do_center_crop", d.DoCenterCrop);
+        bool doNormalize = j.Bool("do_normalize", d.DoNormalize);
+        int resample = j.Int("resample", d.Resample);
+        if (!Enum.IsDefined(typeof(PilFilter), resample))
+            throw new InvalidDataException($"{path}: 'resample' = {resample} is not a PIL resampling filter (0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box, 5 hamming)");
+
+        var (shortest, resizeTo) = ReadSize(j, doResize);
+        if (j.Bool("use_square_size", false) && resizeTo is null) resizeTo = (shortest, shortest); // KOSMOS-2 compatibility in __init__
+        var (cropH, cropW) = ReadCropSize(j, doCrop) ?? (d.CropHeight, d.CropWidth);
+        return new ClipImageProcessor
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            root = doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: invalid JSON ({e.Message})", e);
-        }
-        var p = new ClipImageProcessor();
-        bool Bool(string key, bool fallback) => root.TryGetProperty(key, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : fallback;
-        float[] Floats(string key, float[] fallback)
-        {
-            if (!root.TryGetProperty(key, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
-            if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() != 3 || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
-                throw new InvalidDataException($"{path}: '{key}' must be a list of 3 numbers");
-            return v.EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
-        }
-        if (root.TryGetProperty("resample", out var resample) && resample.ValueKind == JsonValueKind.Number && resample.GetInt32() != 3)
-            throw new NotSupportedException($"{path}: resample {resample.GetInt32()} is not supported; only bicubic (3)");
-        int shortest = p.ShortestEdge;
-        if (root.TryGetProperty("size", out var size))
-        {
-            if (size.ValueKind == JsonValueKind.Number) shortest = size.GetInt32();
-            else if (size.ValueKind == JsonValueKind.Object && size.TryGetProperty("shortest_edge", out var se)) shortest = se.GetInt32();
-            else throw new NotSupportedException($"{path}: 'size' {size.GetRawText()} is not supported; expected {{\"shortest_edge\": N}}");
-        }
-        int cropH = p.CropHeight, cropW = p.CropWidth;
-        if (root.TryGetProperty("crop_size", out var crop))
-        {
-            if (crop.ValueKind == JsonValueKind.Number) cropH = cropW = crop.GetInt32();
-            else if (crop.ValueKind == JsonValueKind.Object && crop.TryGetProperty("height", out var ch) && crop.TryGetProperty("width", out var cw))
-                (cropH, cropW) = (ch.GetInt32(), cw.GetInt32());
-            else throw new InvalidDataException($"{path}: 'crop_size' must be {{\"height\": H, \"width\": W}} or a number");
-        }
-        if (shortest <= 0 || cropH <= 0 || cropW <= 0)
-            throw new InvalidDataException($"{path}: size/crop_size must be positive (shortest_edge {shortest}, crop {cropH}×{cropW})");
-        return p with
-        {
-            DoResize = Bool("do_resize", p.DoResize),
+            DoResize = doResize,
             ShortestEdge = shortest,
-            DoCenterCrop = Bool("do_center_crop", p.DoCenterCrop),
+            ResizeTo = resizeTo,
+            Resample = resample,
+            DoCenterCrop = doCrop,
             CropHeight = cropH,
             CropWidth = cropW,
-            DoRescale = Bool("do_rescale", p.DoRescale),
-            RescaleFactor = root.TryGetProperty("rescale_factor", out var rf) && rf.ValueKind == JsonValueKind.Number ? rf.GetDouble() : p.RescaleFactor,
-            DoNormalize = Bool("do_normalize", p.DoNormalize),
-            ImageMean = Floats("image_mean", p.ImageMean),
-            ImageStd = Floats("image_std", p.ImageStd),
+            DoRescale = j.Bool("do_rescale", d.DoRescale),
+            RescaleFactor = j.Double("rescale_factor", d.RescaleFactor),
+            DoNormalize = doNormalize,
+            ImageMean = ReadPerChannel(j, "image_mean", d.ImageMean, doNormalize),
+            ImageStd = ReadPerChannel(j, "image_std", d.ImageStd, doNormalize),
         };
     }
 
-    /// <summary>HF <c>get_resize_output_image_size(default_to_square=False)</c>: (height, width) with the shorter side = <see cref="ShortestEdge"/>.</summary>
+    private static int SizeValue(ConfigJson j, string key, JsonElement v)
+    {
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n))
+            throw new InvalidDataException($"{j.Path}: '{key}' must hold integers, got {v.GetRawText()}");
+        if (n <= 0) throw new InvalidDataException($"{j.Path}: '{key}' must be positive, got {n}");
+        return n;
+    }
+
+    /// <summary>transformers' <c>get_size_dict(size, default_to_square=False)</c>, then what CLIPImageProcessor.resize reads of it.</summary>
+    private static (int Shortest, (int, int)? Exact) ReadSize(ConfigJson j, bool doResize)
+    {
+        const int fallback = 224;
+        if (j.Raw("size") is not { } size) return (fallback, null);
+        switch (size.ValueKind)
+        {
+            case JsonValueKind.Number: return (SizeValue(j, "size", size), null);
+            case JsonValueKind.Array when size.GetArrayLength() == 2:
+                return (fallback, (SizeValue(j, "size", size[0]), SizeValue(j, "size", size[1])));
+            case JsonValueKind.Object:
+                var keys = size.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
+                string keySet = string.Join(",", keys);
+                if (keySet is not ("height,width" or "shortest_edge" or "longest_edge,shortest_edge" or "longest_edge" or "max_height,max_width"))
+                    throw new InvalidDataException($"{j.Path}: 'size' {size.GetRawText()} has keys transformers' get_size_dict rejects");
+                if (size.TryGetProperty("shortest_edge", out var se)) return (SizeValue(j, "size.shortest_edge", se), null);
+                if (size.TryGetProperty("height", out var h)) return (fallback, (SizeValue(j, "size.height", h), SizeValue(j, "size.width", size.GetProperty("width"))));
+                if (doResize)
+                    throw new InvalidDataException($"{j.Path}: 'size' {size.GetRawText()}: CLIPImageProcessor.resize needs 'shortest_edge' or 'height' and 'width'");
+                return (fallback, null);
+            default:
+                throw new InvalidDataException($"{j.Path}: 'size' must be an integer, [height, width] or a size dict, got {size.GetRawText()}");
+        }
+    }
+
+    /// <summary>transformers' <c>get_size_dict(crop_size, default_to_square=True)</c>; center_crop needs height and width.</summary>
+    private static (int, int)? ReadCropSize(ConfigJson j, bool doCrop)
+    {
+        if (j.Raw("crop_size") is not { } crop) return null;
+        switch (crop.ValueKind)
+        {
+            case JsonValueKind.Number:
+                int n = SizeValue(j, "crop_size", crop);
+                return (n, n);
+            case JsonValueKind.Array when crop.GetArrayLength() == 2:
+                return (SizeValue(j, "crop_size", crop[0]), SizeValue(j, "crop_size", crop[1]));
+            case JsonValueKind.Object when crop.TryGetProperty("height", out var h) && crop.TryGetProperty("width", out var w):
+                return (SizeValue(j, "crop_size.height", h), SizeValue(j, "crop_size.width", w));
+            default:
+                if (!doCrop) return null;
+                throw new InvalidDataException($"{j.Path}: 'crop_size' must be an integer, [height, width] or {{\"height\": H, \"width\": W}}, got {crop.GetRawText()}");
+        }
+    }
+
+    /// <summary>image_mean / image_std: one value per channel, or one number for all (transformers' <c>normalize</c>).</summary>
+    private static float[] ReadPerChannel(ConfigJson j, string key, float[] fallback, bool used)
+    {
+        if (j.Raw(key) is not { } v) return fallback;
+        if (v.ValueKind == JsonValueKind.Number) return [(float)v.GetDouble(), (float)v.GetDouble(), (float)v.GetDouble()];
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
+            throw new InvalidDataException($"{j.Path}: '{key}' must be a number or a list of numbers, got {v.GetRawText()}");
+        var values = v.EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+        if (values.Length != 3 && used)
+            throw new InvalidDataException($"{j.Path}: '{key}' has {values.Length} values; an RGB image has 3 channels");
+        return values;
+    }
+
+    /// <summary>
+    /// The pixel_values height and width whatever the input size: the crop when cropping, else an exact resize target;
+    /// null when the output follows the input (shortest-edge resize without crop, or no resize and no crop).
+    /// </summary>
+    public (int Height, int Width)? FixedOutputSize =>
+        DoCenterCrop ? (CropHeight, CropWidth) : DoResize && ResizeTo is { } t ? t : null;
+
+    /// <summary>
+    /// The resize target: <see cref="ResizeTo"/> when set, else HF <c>get_resize_output_image_size(default_to_square=False)</c>:
+    /// (height, width) with the shorter side = <see cref="ShortestEdge"/>.
+    /// </summary>
     public (int Height, int Width) ResizedSize(int height, int width)
     {
+        if (ResizeTo is { } exact) return exact;
         int shortSide = Math.Min(height, width), longSide = Math.Max(height, width);
         if (ShortestEdge == shortSide) return (height, width);
         int newLong = (int)(ShortestEdge * (double)longSide / shortSide);
@@ -98,12 +161,13 @@ public sealed record ClipImageProcessor
             throw new ArgumentOutOfRangeException(nameof(height), $"image size {height}×{width} must be positive");
         if (rgb.Length != (long)height * width * 3)
             throw new ArgumentException($"image has {rgb.Length} bytes, expected {height}×{width}×3 = {(long)height * width * 3} (RGB uint8, [height, width, 3])", nameof(rgb));
+        Validate();
         byte[] img = rgb.ToArray();
         int h = height, w = width;
         if (DoResize)
         {
             var (rh, rw) = ResizedSize(h, w);
-            img = PilBicubic.Resize(img, h, w, 3, rh, rw);
+            img = PilBicubic.Resize(img, h, w, 3, rh, rw, (PilFilter)Resample);
             (h, w) = (rh, rw);
         }
         if (DoCenterCrop)
@@ -122,6 +186,19 @@ public sealed record ClipImageProcessor
                     values[(c * h + y) * w + x] = v;
                 }
         return Tensor.FromHost<float>(allocator ?? CpuAllocator.Shared, values, [1, 3, h, w]);
+    }
+
+    /// <summary>Settings made in code are checked like those read from a file.</summary>
+    private void Validate()
+    {
+        if (!Enum.IsDefined(typeof(PilFilter), Resample))
+            throw new InvalidOperationException($"CLIPImageProcessor: Resample {Resample} is not a PIL resampling filter (0..5)");
+        if (DoResize && (ResizeTo is { } t ? t.Height <= 0 || t.Width <= 0 : ShortestEdge <= 0))
+            throw new InvalidOperationException($"CLIPImageProcessor: resize target must be positive (shortest_edge {ShortestEdge}, size {ResizeTo})");
+        if (DoCenterCrop && (CropHeight <= 0 || CropWidth <= 0))
+            throw new InvalidOperationException($"CLIPImageProcessor: crop_size {CropHeight}×{CropWidth} must be positive");
+        if (DoNormalize && (ImageMean.Length != 3 || ImageStd.Length != 3))
+            throw new InvalidOperationException($"CLIPImageProcessor: image_mean/image_std need 3 values, got {ImageMean.Length}/{ImageStd.Length}");
     }
 
     /// <summary>HF <c>center_crop</c>: Python floor division for the offsets; pads with zeros (centred, ceil) when the image is smaller.</summary>

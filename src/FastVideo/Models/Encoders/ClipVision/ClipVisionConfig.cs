@@ -2,8 +2,10 @@ namespace FastVideo.Models.Encoders.ClipVision;
 
 /// <summary>
 /// The fields of transformers' <c>CLIPVisionConfig</c> (plus <c>projection_dim</c>) the vision tower uses, with the
-/// library's defaults for missing keys. <c>hidden_act</c>: "gelu" (exact), "gelu_new"/"gelu_pytorch_tanh" (tanh) or
-/// "quick_gelu" (x·σ(1.702x)).
+/// library's defaults for missing keys. <c>hidden_act</c> is any ACT2FN name <see cref="HfActivation"/> implements
+/// (the default "quick_gelu" is x·σ(1.702x); Wan2.1's image encoder uses exact "gelu"). As in the library,
+/// <c>image_size</c> need not be a multiple of <c>patch_size</c>: the stride-P patch convolution drops the remainder
+/// and there are ⌊image_size/patch_size⌋² patches.
 /// </summary>
 public sealed record ClipVisionConfig
 {
@@ -20,7 +22,9 @@ public sealed record ClipVisionConfig
     public string Source { get; init; } = "defaults";
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
-    public int NumPatches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
+    /// <summary>Patches per side, ⌊image_size / patch_size⌋.</summary>
+    public int GridSize => ImageSize / PatchSize;
+    public int NumPatches => GridSize * GridSize;
     /// <summary>Patches plus the class token.</summary>
     public int NumPositions => NumPatches + 1;
 
@@ -44,10 +48,12 @@ public sealed record ClipVisionConfig
         };
         if (c.HiddenSize % c.NumAttentionHeads != 0)
             throw new InvalidDataException($"{configPath}: hidden_size {c.HiddenSize} is not divisible by num_attention_heads {c.NumAttentionHeads}");
-        if (c.ImageSize % c.PatchSize != 0)
-            throw new InvalidDataException($"{configPath}: image_size {c.ImageSize} is not a multiple of patch_size {c.PatchSize}");
-        if (c.HiddenAct is not ("gelu" or "gelu_new" or "gelu_pytorch_tanh" or "quick_gelu"))
-            throw new NotSupportedException($"{configPath}: hidden_act '{c.HiddenAct}' is not supported; expected gelu, gelu_new, gelu_pytorch_tanh or quick_gelu");
+        if (c.PatchSize > c.ImageSize)
+            throw new InvalidDataException($"{configPath}: 'patch_size' = {c.PatchSize} is larger than 'image_size' = {c.ImageSize} (no patch fits)");
+        c.Activation();
         return c;
     }
+
+    /// <summary>The MLP activation; throws <see cref="NotSupportedException"/> naming hidden_act for activations the engine lacks.</summary>
+    internal HfActivation Activation() => HfActivation.Parse(HiddenAct, Source, "hidden_act");
 }

@@ -7,7 +7,10 @@ namespace FastVideo.Models.Encoders.ClipVision;
 /// <summary>The three outputs Wan uses; each [B, T, D] or [B, projection_dim], owned by the caller.</summary>
 public sealed class ClipVisionOutput(Tensor penultimateHiddenState, Tensor lastHiddenState, Tensor imageEmbeds) : IDisposable
 {
-    /// <summary><c>hidden_states[-2]</c>: the output of the second-to-last layer (what WanImageToVideoPipeline.encode_image returns).</summary>
+    /// <summary>
+    /// <c>hidden_states[-2]</c>: the output of the second-to-last layer (what WanImageToVideoPipeline.encode_image
+    /// returns); with one layer that is hidden_states[0], the embeddings after pre_layrnorm.
+    /// </summary>
     public Tensor PenultimateHiddenState { get; } = penultimateHiddenState;
     /// <summary>The last layer's output, before post_layernorm.</summary>
     public Tensor LastHiddenState { get; } = lastHiddenState;
@@ -38,6 +41,7 @@ public sealed class ClipVisionModelWithProjection : IDisposable
     private readonly Tensor _classEmbedding, _patchWeight, _positionEmbedding, _preLnW, _preLnB, _postLnW, _postLnB, _projection;
     private readonly ClipLayer[] _layers;
     private readonly float _eps;
+    private readonly HfActivation _act;
 
     public ClipVisionConfig Config { get; }
 
@@ -49,6 +53,7 @@ public sealed class ClipVisionModelWithProjection : IDisposable
             (embeddings[0], embeddings[1], embeddings[2], embeddings[3], embeddings[4], embeddings[5], embeddings[6], embeddings[7]);
         _layers = layers;
         _eps = (float)config.LayerNormEps;
+        _act = config.Activation();
     }
 
     /// <summary>
@@ -163,16 +168,9 @@ public sealed class ClipVisionModelWithProjection : IDisposable
         var merged = be.Permute(a, [0, 2, 1, 3]).Reshape(batch, tokens, heads * dh);
         h = be.Add(h, be.Linear(merged, w.Wo, w.Bo));
         n = be.LayerNorm(h, w.Ln2W, w.Ln2B, _eps);
-        var mid = Activate(be.Linear(n, w.Fc1W, w.Fc1B));
+        var mid = _act.Apply(be, be.Linear(n, w.Fc1W, w.Fc1B));
         return be.Add(h, be.Linear(mid, w.Fc2W, w.Fc2B));
     }
-
-    private Tensor Activate(Tensor x) => Config.HiddenAct switch
-    {
-        "gelu" => _backend.Gelu(x, GeluApproximation.None),
-        "quick_gelu" => _backend.Scale(_backend.Silu(_backend.Scale(x, 1.702f)), 1f / 1.702f), // x·σ(1.702x) = silu(1.702x)/1.702
-        _ => _backend.Gelu(x, GeluApproximation.Tanh),
-    };
 
     public void Dispose()
     {

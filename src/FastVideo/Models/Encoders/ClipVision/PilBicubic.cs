@@ -1,19 +1,37 @@
 namespace FastVideo.Models.Encoders.ClipVision;
 
 /// <summary>
-/// Pillow's <c>Image.resize(size, BICUBIC)</c> for 8-bit images (libImaging/Resample.c): separable, horizontal pass
-/// first, each with the Keys cubic (a = −0.5, support 2) widened by the scale factor when shrinking (antialiasing).
-/// For output x: center = (x + 0.5)·scale, taps from ⌊center − support + 0.5⌋ to ⌊center + support + 0.5⌋ clipped to
-/// the image, weights w(t) = filter((t − center + 0.5)/filterscale) normalised to sum 1, then quantised to 22-bit
-/// fixed point (round half away from zero); each pass rounds (+2²¹) and clamps its result to 0..255.
-/// <see cref="PilFilter.Lanczos"/> (what diffusers' VaeImageProcessor resizes with) uses the same machinery with
-/// Pillow's truncated sinc, sinc(x)·sinc(x/3) for |x| &lt; 3, support 3.
+/// Pillow's <c>Image.resize(size, resample)</c> for 8-bit images. Every filter but NEAREST goes through
+/// libImaging/Resample.c: separable, horizontal pass first (skipped when the width is unchanged, likewise the
+/// vertical one), each output sample a normalised, antialiased convolution: for output x, center = (x + 0.5)·scale,
+/// filterscale = max(scale, 1), support = filter support·filterscale, taps from ⌊center − support + 0.5⌋ to
+/// ⌊center + support + 0.5⌋ clipped to the image, weights w(t) = filter((t − center + 0.5)/filterscale) normalised to
+/// sum 1, then quantised to 22-bit fixed point (round half away from zero); each pass rounds (+2²¹) and clamps its
+/// result to 0..255. Filters (support): BOX 1 on (−½, ½] (½), BILINEAR triangle (1), HAMMING sinc·(0.54 + 0.46 cos)
+/// (1), BICUBIC Keys a = −0.5 (2), LANCZOS sinc(x)·sinc(x/3) (3).
+/// NEAREST is libImaging/Geometry.c's ImagingScaleAffine: source column ⌊x₀⌋ with x₀ = scale/2 advanced by += scale
+/// per output column in double precision (the same for rows).
 /// </summary>
 internal static class PilBicubic
 {
     private const int PrecisionBits = 32 - 8 - 2;
 
-    private static double Filter(PilFilter filter, double x) => filter == PilFilter.Lanczos ? Lanczos(x) : Bicubic(x);
+    private static double Filter(PilFilter filter, double x) => filter switch
+    {
+        PilFilter.Box => x > -0.5 && x <= 0.5 ? 1.0 : 0.0,
+        PilFilter.Bilinear => Math.Abs(x) < 1.0 ? 1.0 - Math.Abs(x) : 0.0,
+        PilFilter.Hamming => Hamming(x),
+        PilFilter.Lanczos => Lanczos(x),
+        _ => Bicubic(x),
+    };
+
+    private static double Support(PilFilter filter) => filter switch
+    {
+        PilFilter.Box => 0.5,
+        PilFilter.Bilinear or PilFilter.Hamming => 1.0,
+        PilFilter.Lanczos => 3.0,
+        _ => 2.0,
+    };
 
     private static double Sinc(double x)
     {
@@ -23,6 +41,15 @@ internal static class PilBicubic
     }
 
     private static double Lanczos(double x) => -3.0 <= x && x < 3.0 ? Sinc(x) * Sinc(x / 3) : 0.0;
+
+    private static double Hamming(double x)
+    {
+        if (x < 0.0) x = -x;
+        if (x == 0.0) return 1.0;
+        if (x >= 1.0) return 0.0;
+        x *= Math.PI;
+        return Math.Sin(x) / x * (0.54 + 0.46 * Math.Cos(x));
+    }
 
     private static double Bicubic(double x)
     {
@@ -38,7 +65,7 @@ internal static class PilBicubic
     {
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
-        double support = (filter == PilFilter.Lanczos ? 3.0 : 2.0) * filterScale;
+        double support = Support(filter) * filterScale;
         int ksize = (int)Math.Ceiling(support) * 2 + 1;
         var start = new int[outSize];
         var count = new int[outSize];
@@ -73,6 +100,7 @@ internal static class PilBicubic
     public static byte[] Resize(ReadOnlySpan<byte> src, int h, int w, int channels, int outH, int outW, PilFilter filter = PilFilter.Bicubic)
     {
         if (outH == h && outW == w) return src.ToArray();
+        if (filter == PilFilter.Nearest) return Nearest(src, h, w, channels, outH, outW);
         byte[] cur = src.ToArray();
         int curW = w;
         if (outW != w)
@@ -108,13 +136,47 @@ internal static class PilBicubic
         }
         return cur;
     }
+
+    /// <summary>ImagingScaleAffine: nearest source pixel by accumulated double-precision coordinates (see the class notes).</summary>
+    private static byte[] Nearest(ReadOnlySpan<byte> src, int h, int w, int channels, int outH, int outW)
+    {
+        static int[] Table(int inSize, int outSize)
+        {
+            double step = (double)inSize / outSize, pos = step * 0.5;
+            var table = new int[outSize];
+            for (int i = 0; i < outSize; i++)
+            {
+                // COORD(v): −1 below zero, else truncation; a position outside the image keeps the zero fill.
+                int p = pos < 0 ? -1 : (int)pos;
+                table[i] = p < inSize ? p : -1;
+                pos += step;
+            }
+            return table;
+        }
+        var xs = Table(w, outW);
+        var ys = Table(h, outH);
+        var dst = new byte[outH * outW * channels];
+        for (int y = 0; y < outH; y++)
+            for (int x = 0; x < outW; x++)
+                for (int c = 0; c < channels; c++)
+                    if (ys[y] >= 0 && xs[x] >= 0) dst[(y * outW + x) * channels + c] = src[(ys[y] * w + xs[x]) * channels + c];
+        return dst;
+    }
 }
 
-/// <summary>The Pillow resampling filters <see cref="PilBicubic"/> implements.</summary>
+/// <summary>Pillow's resampling filters, numbered as <c>PIL.Image.Resampling</c> (the <c>resample</c> of a preprocessor config).</summary>
 internal enum PilFilter
 {
-    /// <summary><c>Image.BICUBIC</c> (CLIP image preprocessing).</summary>
-    Bicubic,
+    /// <summary><c>Image.NEAREST</c>.</summary>
+    Nearest = 0,
     /// <summary><c>Image.LANCZOS</c> (diffusers' VaeImageProcessor default).</summary>
-    Lanczos,
+    Lanczos = 1,
+    /// <summary><c>Image.BILINEAR</c>.</summary>
+    Bilinear = 2,
+    /// <summary><c>Image.BICUBIC</c> (CLIP image preprocessing).</summary>
+    Bicubic = 3,
+    /// <summary><c>Image.BOX</c>.</summary>
+    Box = 4,
+    /// <summary><c>Image.HAMMING</c>.</summary>
+    Hamming = 5,
 }

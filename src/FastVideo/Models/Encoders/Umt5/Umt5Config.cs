@@ -1,14 +1,18 @@
-using FastVideo.Backends;
-
 namespace FastVideo.Models.Encoders.Umt5;
 
 /// <summary>
 /// The fields of transformers' <c>UMT5Config</c> the encoder uses, with the library's defaults for missing keys.
-/// <c>feed_forward_proj</c> "gated-gelu" means a gated FFN with <c>gelu_new</c> (tanh GELU); "gated-X" is gated
-/// with activation X, plain "X" is <c>wo(act(wi(x)))</c>.
+/// <c>feed_forward_proj</c> is "ACT" (<c>wo(act(wi(x)))</c>) or "gated-ACT" (<c>wo(act(wi_0(x)) ⊙ wi_1(x))</c>);
+/// "gated-gelu" means ACT = <c>gelu_new</c> (tanh GELU). As in the library, <c>dense_act_fn</c> and
+/// <c>is_gated_act</c> keys in config.json (what <c>save_pretrained</c> writes) win over what feed_forward_proj implies:
+/// <c>PretrainedConfig.__init__</c> sets the remaining keys after UMT5Config derived its own.
+/// <c>tie_word_embeddings</c> only rescales the decoder's LM-head input, so the encoder ignores it.
 /// </summary>
 public sealed record Umt5Config
 {
+    private string? _denseActFn;
+    private bool? _isGatedAct;
+
     public int VocabSize { get; init; } = 250112;
     public int DModel { get; init; } = 512;
     public int DKv { get; init; } = 64;
@@ -21,10 +25,20 @@ public sealed record Umt5Config
     public string FeedForwardProj { get; init; } = "gated-gelu";
 
     public int InnerDim => NumHeads * DKv;
-    public bool IsGatedAct => FeedForwardProj.StartsWith("gated-", StringComparison.Ordinal);
 
-    /// <summary>The activation name after transformers' mapping ("gated-gelu" → "gelu_new").</summary>
-    public string DenseActFn => FeedForwardProj == "gated-gelu" ? "gelu_new" : FeedForwardProj.Split('-')[^1];
+    /// <summary>Whether the FFN is gated (wi_0, wi_1); by default feed_forward_proj starts with "gated-".</summary>
+    public bool IsGatedAct
+    {
+        get => _isGatedAct ?? FeedForwardProj.Split('-')[0] == "gated";
+        init => _isGatedAct = value;
+    }
+
+    /// <summary>The ACT2FN name of the FFN activation; by default feed_forward_proj's last part ("gated-gelu" → "gelu_new").</summary>
+    public string DenseActFn
+    {
+        get => _denseActFn ?? (FeedForwardProj == "gated-gelu" ? "gelu_new" : FeedForwardProj.Split('-')[^1]);
+        init => _denseActFn = value;
+    }
 
     /// <summary>Where the config came from, for error messages.</summary>
     public string Source { get; init; } = "defaults";
@@ -49,19 +63,19 @@ public sealed record Umt5Config
         };
         var parts = c.FeedForwardProj.Split('-');
         if (parts.Length > 2 || (parts.Length == 2 && parts[0] != "gated"))
-            throw new InvalidDataException($"{configPath}: feed_forward_proj '{c.FeedForwardProj}' is not 'ACT' or 'gated-ACT'");
+            throw new InvalidDataException($"{configPath}: 'feed_forward_proj' = \"{c.FeedForwardProj}\" is not 'ACT' or 'gated-ACT'");
+        if (j.Raw("dense_act_fn") != null) c = c with { DenseActFn = j.String("dense_act_fn", c.DenseActFn) };
+        if (j.Raw("is_gated_act") != null) c = c with { IsGatedAct = j.Bool("is_gated_act", c.IsGatedAct) };
         c.Activation();
         if (c.RelativeAttentionNumBuckets < 4)
-            throw new InvalidDataException($"{configPath}: relative_attention_num_buckets {c.RelativeAttentionNumBuckets} is below 4 (bidirectional buckets need num_buckets/4 ≥ 1 exact positions)");
+            throw new InvalidDataException($"{configPath}: 'relative_attention_num_buckets' = {c.RelativeAttentionNumBuckets} is below 4 (bidirectional buckets need num_buckets/4 ≥ 1 exact positions)");
+        int maxExact = c.RelativeAttentionNumBuckets / 4;
+        if (c.RelativeAttentionMaxDistance == maxExact)
+            throw new InvalidDataException($"{configPath}: 'relative_attention_max_distance' = {c.RelativeAttentionMaxDistance} equals the {maxExact} exact buckets: the library's log-bucket formula divides by log(1) = 0");
         return c;
     }
 
-    /// <summary>The FFN activation as a backend op choice; throws for activations the engine lacks.</summary>
-    internal (bool IsRelu, GeluApproximation Gelu) Activation() => DenseActFn switch
-    {
-        "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => (false, GeluApproximation.Tanh),
-        "gelu" => (false, GeluApproximation.None),
-        "relu" => (true, GeluApproximation.None),
-        _ => throw new NotSupportedException($"{Source}: feed-forward activation '{DenseActFn}' (feed_forward_proj '{FeedForwardProj}') is not supported; expected gelu_new, gelu or relu"),
-    };
+    /// <summary>The FFN activation; throws <see cref="NotSupportedException"/> naming the config key for activations the engine lacks.</summary>
+    internal HfActivation Activation() =>
+        HfActivation.Parse(DenseActFn, Source, _denseActFn is null ? $"feed_forward_proj' = \"{FeedForwardProj}\" → 'dense_act_fn" : "dense_act_fn");
 }

@@ -21,8 +21,7 @@ public sealed class Umt5EncoderModel : IDisposable
     private readonly Umt5Block[] _blocks;
     private readonly Tensor _finalNorm;
     private readonly float _eps;
-    private readonly bool _relu;
-    private readonly GeluApproximation _gelu;
+    private readonly HfActivation _act;
 
     public Umt5Config Config { get; }
 
@@ -34,7 +33,7 @@ public sealed class Umt5EncoderModel : IDisposable
         _blocks = blocks;
         _finalNorm = finalNorm;
         _eps = (float)config.LayerNormEpsilon;
-        (_relu, _gelu) = config.Activation();
+        _act = config.Activation();
     }
 
     /// <summary>
@@ -181,19 +180,21 @@ public sealed class Umt5EncoderModel : IDisposable
         h = be.Add(h, be.Linear(merged, w.O));
         // ---- feed-forward
         n = be.RmsNorm(h, w.FfnNorm, _eps);
-        var act = Activate(be.Linear(n, w.Wi0));
+        var act = _act.Apply(be, be.Linear(n, w.Wi0));
         var hid = w.Wi1 is null ? act : be.Mul(act, be.Linear(n, w.Wi1));
         return be.Add(h, be.Linear(hid, w.Wo));
     }
 
-    private Tensor Activate(Tensor x) => _relu ? _backend.Clamp(x, 0f, float.PositiveInfinity) : _backend.Gelu(x, _gelu);
-
-    /// <summary>(1 − mask)·float32.min as F32 [B, 1, 1, L], or null when there is no mask.</summary>
+    /// <summary>
+    /// (1 − mask)·float32.min as F32 [B, 1, 1, L], or null when there is no mask. Computed in that order, as the
+    /// library does, so that a mask value other than 0/1 gives its finite result rather than overflowing.
+    /// </summary>
     private Tensor? ExtendedMask(Tensor? attentionMask, int batch, int length)
     {
         if (attentionMask is null) return null;
         var m = _backend.Cast(attentionMask, DType.F32);
-        var ext = _backend.Scale(m, -float.MinValue, float.MinValue);
+        var inverted = _backend.Scale(m, -1f, 1f);
+        var ext = _backend.Scale(inverted, float.MinValue);
         return ext.Reshape(batch, 1, 1, length);
     }
 

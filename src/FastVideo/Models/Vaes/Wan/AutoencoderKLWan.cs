@@ -1,3 +1,4 @@
+using System.Globalization;
 using FastVideo.Backends;
 using FastVideo.Loading;
 using FastVideo.Tensors;
@@ -5,11 +6,12 @@ using FastVideo.Tensors;
 namespace FastVideo.Models.Vaes.Wan;
 
 /// <summary>
-/// The Wan2.1 video VAE (diffusers <c>AutoencoderKLWan</c>, 0.35.2) on an <see cref="IBackend"/>.
+/// The Wan video VAE (diffusers <c>AutoencoderKLWan</c>, 0.35.2: Wan2.1, and the Wan2.2 structure with
+/// <c>is_residual</c>/<c>patch_size</c>) on an <see cref="IBackend"/>.
 /// Encoding runs the causal encoder chunk by chunk — frames [0], [1:5], [5:9], … — with a
 /// <see cref="WanFeatureCache"/>, then quant_conv, giving the posterior moments [mean | logvar]; decoding runs
 /// post_quant_conv, then the decoder one latent frame at a time (the first gives 1 frame, each later one
-/// gives <see cref="WanVaeConfig.TemporalCompression"/> frames). Activations are released as soon as they are
+/// gives <see cref="WanVaeConfig.TemporalUpsampling"/> frames). Activations are released as soon as they are
 /// used and the cache keeps two frames per convolution, so peak memory follows one chunk, not the video.
 /// Parameter names are diffusers' own.
 /// </summary>
@@ -112,18 +114,24 @@ public sealed class AutoencoderKLWan : IDisposable
 
     /// <summary>
     /// Posterior moments: quant_conv(encoder(video)) = [mean | logvar] along channels.
-    /// video: [B, in_channels, T, H, W] F32 with T = 1 + 4k and H, W multiples of the spatial compression (8)
-    /// → [B, 2·z_dim, 1 + k·4/temporal_compression, H/8, W/8]. <paramref name="observe"/> (optional) sees
+    /// video: [B, in_channels/p², T, H, W] F32 with T = 1 + 4k and H, W multiples of
+    /// <see cref="WanVaeConfig.SpatialCompression"/> (p · 2^(S−1); 8 for Wan2.1) →
+    /// [B, 2·z_dim, 1 + k·4/<see cref="WanVaeConfig.TemporalCompression"/>, H/s, W/s]. With patch_size p the
+    /// video is folded into p×p patches first. <paramref name="observe"/> (optional) sees
     /// <c>encoder_chunk_output.{i}</c> and <c>quant_conv_output.0</c>; it must not keep or dispose them.
     /// </summary>
+    /// <exception cref="NotSupportedException">the config has attention blocks in the encoder's down path, or
+    /// T &gt; 1 with three or more temporal downsamplings: diffusers 0.35.2 fails on both (see the messages).</exception>
     public Tensor EncodeMoments(Tensor video, Action<string, Tensor>? observe = null)
     {
         CheckVideo(video);
+        CheckEncodable(video.Size(2));
         int frames = video.Size(2);
         int chunks = 1 + (frames - 1) / EncodeChunkFrames;
         var outputs = new List<Tensor>(chunks);
         try
         {
+            using (var x = WanPatchify.Patchify(_backend, video, Config.Patch))
             using (var cache = new WanFeatureCache(_encoder.CacheSlots))
             {
                 for (int i = 0; i < chunks; i++)
@@ -131,7 +139,7 @@ public sealed class AutoencoderKLWan : IDisposable
                     using var scope = TensorScope.Begin();
                     int start = i == 0 ? 0 : 1 + EncodeChunkFrames * (i - 1);
                     int length = i == 0 ? 1 : EncodeChunkFrames;
-                    var chunk = _backend.Slice(video, 2, start, length);
+                    var chunk = _backend.Slice(x, 2, start, length);
                     var y = _encoder.Forward(chunk, cache);
                     chunk.Dispose();
                     observe?.Invoke($"encoder_chunk_output.{i}", y);
@@ -152,7 +160,7 @@ public sealed class AutoencoderKLWan : IDisposable
 
     /// <summary>
     /// The posterior mode (= mean), what the Wan pipelines use as the video latent (<c>sample_mode="argmax"</c>):
-    /// the first z_dim channels of <see cref="EncodeMoments"/>. video: [B, in, 1 + 4k, H, W] → [B, z, 1 + k, H/8, W/8].
+    /// the first z_dim channels of <see cref="EncodeMoments"/>. video: [B, in, 1 + 4k, H, W] → [B, z, T', H/s, W/s].
     /// </summary>
     public Tensor EncodeMean(Tensor video, Action<string, Tensor>? observe = null)
     {
@@ -160,34 +168,64 @@ public sealed class AutoencoderKLWan : IDisposable
         return _backend.Slice(moments, 1, 0, Config.ZDim);
     }
 
+    /// <summary>Latent frames an encode of <paramref name="frames"/> = 1 + 4k video frames gives: 1 + k·4/temporal compression.</summary>
+    public int LatentFrames(int frames) => 1 + (frames - 1) / EncodeChunkFrames * (EncodeChunkFrames / Config.TemporalCompression);
+
+    /// <summary>Video frames a decode of <paramref name="latentFrames"/> gives: 1 + (T' − 1)·temporal upsampling.</summary>
+    public int VideoFrames(int latentFrames) => 1 + (latentFrames - 1) * Config.TemporalUpsampling;
+
     private void CheckVideo(Tensor video)
     {
         ArgumentNullException.ThrowIfNull(video);
+        int channels = Config.VideoInChannels;
         if (video.Rank != 5)
-            throw new ShapeMismatchException($"AutoencoderKLWan.Encode: video must be [B, {Config.InChannels}, T, H, W] (rank 5), got rank {video.Rank} [{ShapeUtil.Format(video.ShapeSpan)}]");
-        if (video.Size(1) != Config.InChannels)
-            throw new ShapeMismatchException($"AutoencoderKLWan.Encode: video has {video.Size(1)} channels in [{ShapeUtil.Format(video.ShapeSpan)}], in_channels is {Config.InChannels}");
+            throw new ShapeMismatchException($"AutoencoderKLWan.Encode: video must be [B, {channels}, T, H, W] (rank 5), got rank {video.Rank} [{ShapeUtil.Format(video.ShapeSpan)}]");
+        if (video.Size(1) != channels)
+            throw new ShapeMismatchException($"AutoencoderKLWan.Encode: video has {video.Size(1)} channels in [{ShapeUtil.Format(video.ShapeSpan)}], in_channels is {Config.InChannels}"
+                + (Config.Patch > 1 ? $" = {channels} video channels × patch_size² {Config.Patch * Config.Patch}" : ""));
         int t = video.Size(2);
         if (t < 1 || (t - 1) % EncodeChunkFrames != 0)
         {
             int lower = 1 + Math.Max(0, t - 1) / EncodeChunkFrames * EncodeChunkFrames;
-            throw new ArgumentException($"AutoencoderKLWan.Encode: video has {t} frames; the Wan VAE encodes 1 + 4k frames (1, 5, 9, ..., 81): use {lower} or {lower + EncodeChunkFrames}", nameof(video));
+            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has {t} frames; the Wan VAE encodes 1 + 4k frames (1, 5, 9, ..., 81): use {lower} or {lower + EncodeChunkFrames}", nameof(video));
         }
         int s = Config.SpatialCompression;
         if (video.Size(3) < 1 || video.Size(4) < 1 || video.Size(3) % s != 0 || video.Size(4) % s != 0)
-            throw new ArgumentException($"AutoencoderKLWan.Encode: video height {video.Size(3)} and width {video.Size(4)} must be positive multiples of {s}", nameof(video));
+            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has height {video.Size(3)} and width {video.Size(4)}; both must be positive multiples of {s} "
+                + $"(the spatial compression: patch_size {Config.Patch} × 2^{Config.Stages - 1} for dim_mult [{string.Join(", ", Config.DimMult)}])", nameof(video));
         if (video.DType != DType.F32)
             throw new ArgumentException($"AutoencoderKLWan.Encode: video must be F32, got {video.DType}", nameof(video));
         if (video.Size(0) < 1)
-            throw new ArgumentException("AutoencoderKLWan.Encode: video has an empty batch", nameof(video));
+            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has an empty batch", nameof(video));
+    }
+
+    /// <summary>Rejects what diffusers' chunked encoder cannot run, before any work is done.</summary>
+    private void CheckEncodable(int frames)
+    {
+        if (_encoder.DownAttentionBlocks.Count > 0)
+            throw new NotSupportedException(
+                $"{Config.Source}: attn_scales [{string.Join(", ", Config.AttnScales.Select(a => a.ToString(CultureInfo.InvariantCulture)))}] puts attention blocks in the encoder's down path " +
+                $"({string.Join(", ", _encoder.DownAttentionBlocks)}); diffusers 0.35.2 cannot encode with them (WanEncoder3d passes the " +
+                "feature cache to WanAttentionBlock.forward, which takes none: a TypeError), so encoding is not supported. Decoding is.");
+        int halvings = Enumerable.Range(0, Config.Stages).Count(Config.EncoderHalvesTime);
+        // A 4-frame chunk halves (with the previous chunk's last frame in front: (n + 1 − 3)/2 + 1 frames) at each
+        // temporal downsampler; the third would see 1 + 1 frames for a 3-frame kernel, where PyTorch fails.
+        if (frames > 1 && halvings > 2)
+            throw new NotSupportedException(
+                $"{Config.Source}: temperal_downsample [{string.Join(", ", Config.TemperalDownsample)}] halves time {halvings} times; " +
+                $"diffusers 0.35.2 encodes 4 frames per chunk, which its third temporal downsampler cannot convolve (a 3-frame kernel over 2 frames), " +
+                $"so only single-frame videos can be encoded with this config (got {frames} frames).");
     }
 
     // ---- decode ---------------------------------------------------------------------------------------
 
     /// <summary>
     /// The decoder's output before clamping. latents: [B, z_dim, T', h, w] F32 (un-normalised, i.e. after
-    /// <see cref="DenormalizeLatents"/>) → video [B, out_channels, 1 + (T'−1)·temporal_compression, 8h, 8w].
-    /// <paramref name="observe"/> (optional) sees <c>post_quant_conv_output.0</c> and <c>decoder_chunk_output.{i}</c>.
+    /// <see cref="DenormalizeLatents"/>) → video [B, out_channels/p², 1 + (T'−1)·<see cref="WanVaeConfig.TemporalUpsampling"/>,
+    /// h·s, w·s] (s = <see cref="WanVaeConfig.SpatialCompression"/>). The decoder runs one latent frame at a time;
+    /// the first gives one frame. <paramref name="observe"/> (optional) sees <c>post_quant_conv_output.0</c> and
+    /// <c>decoder_chunk_output.{i}</c> (before unpatching). NaN or ±∞ in the latents propagate, as in diffusers:
+    /// checking would read the tensor back from the device (the pipeline checks its latents while denoising).
     /// </summary>
     public Tensor DecodeUnclamped(Tensor latents, Action<string, Tensor>? observe = null)
     {
@@ -204,13 +242,16 @@ public sealed class AutoencoderKLWan : IDisposable
                 {
                     using var scope = TensorScope.Begin();
                     var chunk = _backend.Slice(x, 2, i, 1);
-                    var y = _decoder.Forward(chunk, cache);
+                    var y = _decoder.Forward(chunk, cache, firstChunk: i == 0);
                     chunk.Dispose();
                     observe?.Invoke($"decoder_chunk_output.{i}", y);
                     outputs.Add(scope.Keep(y));
                 }
             }
-            return outputs.Count == 1 ? outputs[0].Share() : _backend.Concat(outputs, 2);
+            using var joined = outputs.Count == 1 ? outputs[0].Share() : _backend.Concat(outputs, 2);
+            foreach (var t in outputs) t.Dispose();
+            outputs.Clear();
+            return WanPatchify.Unpatchify(_backend, joined, Config.Patch);
         }
         finally
         {
@@ -219,7 +260,7 @@ public sealed class AutoencoderKLWan : IDisposable
     }
 
     /// <summary>
-    /// The decoded video clamped to [−1, 1], as diffusers' <c>decode</c> returns it. Shapes as
+    /// The decoded video clamped to [−1, 1], as diffusers' <c>decode</c> returns it (after unpatching). Shapes as
     /// <see cref="DecodeUnclamped"/>.
     /// </summary>
     public Tensor Decode(Tensor latents, Action<string, Tensor>? observe = null)

@@ -9,6 +9,13 @@ internal interface IWanBlock
     Tensor Forward(Tensor x, WanFeatureCache cache);
 }
 
+/// <summary>A decoder stage: like <see cref="IWanBlock"/>, told whether this is the first latent frame (diffusers' <c>first_chunk</c>).</summary>
+internal interface IWanUpBlock
+{
+    /// <summary>x: [B, C, T, H, W], one chunk → the stage's output (the caller owns it).</summary>
+    Tensor Forward(Tensor x, WanFeatureCache cache, bool firstChunk);
+}
+
 /// <summary>Helpers for chains of layers.</summary>
 internal static class WanChain
 {

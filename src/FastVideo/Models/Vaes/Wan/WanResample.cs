@@ -8,7 +8,7 @@ public enum WanResampleMode { Upsample2d, Upsample3d, Downsample2d, Downsample3d
 
 /// <summary>
 /// diffusers' <c>WanResample</c>. Spatial parts act on every frame:
-/// upsample: nearest 2× then Conv2d 3×3 pad 1 (dim → dim/2, <c>resample.1</c>);
+/// upsample: nearest 2× then Conv2d 3×3 pad 1 (dim → upsample_out_dim, default dim/2, <c>resample.1</c>);
 /// downsample: zero pad (left 0, right 1, top 0, bottom 1) then Conv2d 3×3 stride 2 (dim → dim).
 /// Temporal parts use the feature cache:
 /// <c>upsample3d</c> first runs <c>time_conv</c> (causal 3×1×1, dim → 2·dim) and interleaves the two halves
@@ -27,16 +27,23 @@ internal sealed class WanResample : IWanBlock
     public WanResampleMode Mode { get; }
     public int Dim { get; }
 
-    public WanResample(IBackend backend, WanWeights weights, string name, int dim, WanResampleMode mode, WanCacheSlots slots)
+    /// <summary>
+    /// Reads <c>{name}.resample.1</c> (and <c>{name}.time_conv</c> in the 3d modes). upsampleOutDim is the output
+    /// width of an upsampler (diffusers' <c>upsample_out_dim</c>): null means dim/2 (Wan2.1); the Wan2.2 residual up
+    /// blocks keep the width.
+    /// </summary>
+    public WanResample(IBackend backend, WanWeights weights, string name, int dim, WanResampleMode mode, WanCacheSlots slots,
+        int? upsampleOutDim = null)
     {
         _backend = backend;
         Dim = dim;
         Mode = mode;
+        OutDim = mode is WanResampleMode.Upsample2d or WanResampleMode.Upsample3d ? upsampleOutDim ?? dim / 2 : dim;
         switch (mode)
         {
             case WanResampleMode.Upsample2d:
             case WanResampleMode.Upsample3d:
-                _resample = WanFrameConv2d.Load(backend, weights, name + ".resample.1", dim, dim / 2, 3, (1, 1), (1, 1, 1, 1));
+                _resample = WanFrameConv2d.Load(backend, weights, name + ".resample.1", dim, OutDim, 3, (1, 1), (1, 1, 1, 1));
                 if (mode == WanResampleMode.Upsample3d)
                     _timeConv = WanCausalConv3d.Load(backend, weights, name + ".time_conv", dim, dim * 2, (3, 1, 1), (1, 1, 1), (1, 0, 0));
                 break;
@@ -52,9 +59,9 @@ internal sealed class WanResample : IWanBlock
         if (_timeConv != null) _slot = slots.Next();
     }
 
-    public int OutDim => Mode is WanResampleMode.Upsample2d or WanResampleMode.Upsample3d ? Dim / 2 : Dim;
+    public int OutDim { get; }
 
-    /// <summary>x: [B, dim, T, H, W] → upsample: [B, dim/2, T·(2 or 1), 2H, 2W]; downsample: [B, dim, T', ⌈H/2⌉, ⌈W/2⌉].</summary>
+    /// <summary>x: [B, dim, T, H, W] → upsample: [B, OutDim, T·(2 or 1), 2H, 2W]; downsample: [B, dim, T', ⌊H/2⌋, ⌊W/2⌋].</summary>
     public Tensor Forward(Tensor x, WanFeatureCache cache)
     {
         if (Mode is WanResampleMode.Upsample2d or WanResampleMode.Upsample3d)

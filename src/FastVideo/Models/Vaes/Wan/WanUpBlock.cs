@@ -7,7 +7,7 @@ namespace FastVideo.Models.Vaes.Wan;
 /// diffusers' <c>WanUpBlock</c> (Wan2.1 decoder stage): num_res_blocks + 1 residual blocks (in → out, then
 /// out → out), then an optional <see cref="WanResample"/> upsampler (<c>upsamplers.0</c>) that halves the width.
 /// </summary>
-internal sealed class WanUpBlock : IWanBlock
+internal sealed class WanUpBlock : IWanUpBlock
 {
     private readonly WanResidualBlock[] _resnets;
     private readonly WanResample? _upsampler;
@@ -27,7 +27,8 @@ internal sealed class WanUpBlock : IWanBlock
         OutDim = _upsampler?.OutDim ?? outDim;
     }
 
-    public Tensor Forward(Tensor x, WanFeatureCache cache)
+    /// <summary>The first chunk needs no special case here: the temporal upsampler tracks it in the cache.</summary>
+    public Tensor Forward(Tensor x, WanFeatureCache cache, bool firstChunk)
     {
         var y = x.Share();
         foreach (var r in _resnets) y = WanChain.Replace(y, r.Forward(y, cache));
