@@ -59,6 +59,13 @@ public sealed class SchedulerReferenceTests
         yield return C("shift_terminal 0.1", wan with { ShiftTerminal = 0.1 }, 10);
         yield return C("Karras sigmas", wan with { UseKarrasSigmas = true }, 10);
         yield return C("Karras sigmas, sigma_min", wan with { UseKarrasSigmas = true, FinalSigmasType = "sigma_min", SolverOrder = 3 }, 12);
+        var vp = wan with { UseFlowSigmas = false, PredictionType = "epsilon" };
+        yield return C("VP, epsilon, linspace", vp, 10);
+        yield return C("VP, v_prediction, trailing, order 3", vp with { PredictionType = "v_prediction", TimestepSpacing = "trailing", SolverOrder = 3 }, 12);
+        yield return C("VP, sample, leading, sigma_min, bh1", vp with { PredictionType = "sample", TimestepSpacing = "leading", StepsOffset = 1, FinalSigmasType = "sigma_min", SolverType = "bh1" }, 9);
+        yield return C("VP, noise form, epsilon, sigma_min", vp with { PredictX0 = false, FinalSigmasType = "sigma_min" }, 8);
+        yield return C("VP, Karras sigmas, scaled_linear", vp with { UseKarrasSigmas = true, BetaSchedule = "scaled_linear", BetaStart = 0.00085, BetaEnd = 0.012 }, 15);
+        yield return C("VP, beta sigmas, sigma_min", vp with { UseBetaSigmas = true, FinalSigmasType = "sigma_min" }, 7);
     }
 
     /// <summary>A negative step count takes that many of <see cref="ModerateSigmas"/> as custom sigmas.</summary>
@@ -125,6 +132,7 @@ public sealed class SchedulerReferenceTests
         Thresholding = c.Thresholding,
         ThresholdRatio = c.DynamicThresholdingRatio,
         SampleMaxValue = c.SampleMaxValue,
+        Flow = c.UseFlowSigmas,
     };
 
     [TestCase(7, 2.5)]

@@ -345,4 +345,82 @@ public sealed class SchedulerScheduleTests
         Assert.Throws<ArgumentException>(() => s.SetTimesteps(null, sigmas: sig, timesteps: ts), "sigmas and timesteps differ in length");
         Assert.Throws<ArgumentException>(() => s.SetTimesteps(null), "nothing to build a schedule from");
     }
+
+    /// <summary>The float32 VP sigma table √((1 − ᾱ)/ᾱ) of linear betas, written here (β by a plain float32 line).</summary>
+    private static float[] VpTable(double start, double end, int n)
+    {
+        var table = new float[n];
+        double p = 1;
+        for (int i = 0; i < n; i++)
+        {
+            float beta = (float)start + (float)i / (n - 1) * ((float)end - (float)start);
+            float ac = (float)(p *= 1f - beta);
+            table[i] = MathF.Sqrt((1f - ac) / ac);
+        }
+        return table;
+    }
+
+    [TestCase("linspace", 0, 1)]
+    [TestCase("linspace", 0, 7)]
+    [TestCase("linspace", 0, 50)]
+    [TestCase("leading", 1, 10)]
+    [TestCase("leading", 0, 25)]
+    [TestCase("trailing", 0, 3)]
+    [TestCase("trailing", 0, 20)]
+    [TestCase("trailing", 0, 61)]
+    public void UniPC_VpSchedule_TimestepSpacing(string spacing, int offset, int n)
+    {
+        var config = UniPCMultistepConfig.Wan(1.0) with { UseFlowSigmas = false, PredictionType = "epsilon", TimestepSpacing = spacing, StepsOffset = offset };
+        using var s = new FlowUniPCMultistepScheduler(config);
+        s.SetTimesteps(n);
+        long[] expected = spacing switch
+        {
+            // round half to even of linspace(0, 999, n + 1), reversed, without the final 0
+            "linspace" => Enumerable.Range(0, n).Select(k => (long)Math.Round(Linspace(0, 999, n + 1)[n - k], MidpointRounding.ToEven)).ToArray(),
+            "leading" => Enumerable.Range(0, n).Select(k => (long)(n - k) * (1000 / (n + 1)) + offset).ToArray(),
+            // numpy's float arange(1000, 0, −1000/n) has ⌈1000/(1000/n)⌉ elements: 62 for n = 61, the last rounding to 0
+            _ => Enumerable.Range(0, (int)Math.Ceiling(1000 / (1000.0 / n)))
+                .Select(i => (long)Math.Round(1000 - i * (1000.0 / n), MidpointRounding.ToEven) - 1).ToArray(),
+        };
+        Assert.That(s.TimestepsInt64, Is.EqualTo(expected));
+        Assert.That(s.NumInferenceSteps, Is.EqualTo(expected.Length));
+        var table = VpTable(0.0001, 0.02, 1000);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.That(s.Sigmas[i], Is.EqualTo(table[Math.Clamp(expected[i], 0, 999)]).Within(1e-6 * table[Math.Clamp(expected[i], 0, 999)]), $"sigma {i}");
+        Assert.That(s.Sigmas[^1], Is.EqualTo(0f));
+    }
+
+    [TestCase("karras", 10)]
+    [TestCase("exponential", 8)]
+    [TestCase("beta", 6)]
+    public void UniPC_VpConvertedSigmas_InterpolateTheirTimesteps(string kind, int n)
+    {
+        var config = UniPCMultistepConfig.Wan(1.0) with
+        {
+            UseFlowSigmas = false, PredictionType = "epsilon",
+            UseKarrasSigmas = kind == "karras", UseExponentialSigmas = kind == "exponential", UseBetaSigmas = kind == "beta",
+        };
+        using var s = new FlowUniPCMultistepScheduler(config);
+        s.SetTimesteps(n);
+        var table = VpTable(0.0001, 0.02, 1000);
+        double lo = table[0], hi = table[^1];
+        var ramp = Linspace(0, 1, n);
+        for (int i = 0; i < n; i++)
+        {
+            double sigma = kind switch
+            {
+                "karras" => Math.Pow(Math.Pow(hi, 1 / 7.0) + ramp[i] * (Math.Pow(lo, 1 / 7.0) - Math.Pow(hi, 1 / 7.0)), 7),
+                "exponential" => Math.Exp(Math.Log(hi) + ramp[i] * (Math.Log(lo) - Math.Log(hi))),
+                _ => lo + BetaReference.Ppf(1 - ramp[i], 0.6, 0.6) * (hi - lo),
+            };
+            Assert.That(s.Sigmas[i], Is.EqualTo(sigma).Within(1e-5 * sigma), $"sigma {i}");
+            // the timestep interpolates log σ in the table: it lies between the entries that bracket σ
+            long t = s.TimestepsInt64[i];
+            Assert.That(t, Is.InRange(0, 999), $"timestep {i}");
+            int below = Array.FindLastIndex(table, v => v <= sigma * (1 + 1e-6));
+            Assert.That(t, Is.InRange(Math.Max(below - 1, 0), Math.Min(below + 1, 999)), $"timestep {i} brackets sigma {sigma}");
+        }
+        Assert.That(s.TimestepsInt64[0], Is.EqualTo(999), "the largest sigma is the table's last entry");
+        Assert.That(s.Sigmas[n], Is.EqualTo(0f));
+    }
 }

@@ -12,10 +12,12 @@ internal sealed record UniPCReferenceOptions
     public bool Thresholding { get; init; }
     public double ThresholdRatio { get; init; } = 0.995;
     public double SampleMaxValue { get; init; } = 1.0;
+    /// <summary>Flow sigmas (α = 1 − σ, σ_t = σ) or VP sigmas (α = 1/√(σ² + 1), σ_t = σ·α).</summary>
+    public bool Flow { get; init; } = true;
 }
 
 /// <summary>
-/// An independent float64 UniPC with flow sigmas (α = 1 − σ), written from the algorithm as diffusers states it, on
+/// An independent float64 UniPC with flow sigmas (α = 1 − σ) or VP sigmas, written from the algorithm as diffusers states it, on
 /// plain arrays: the double-precision reference for configurations the goldens do not cover (orders, bh1/bh2, the
 /// data- and noise-prediction forms, prediction types, thresholding, disable_corrector, lower_order_final). It
 /// takes the scheduler's float32 sigmas so that only the step arithmetic is compared. Samples are [batch, rest]
@@ -29,7 +31,18 @@ internal sealed class UniPCReference(double[] sigmas, UniPCReferenceOptions o, i
 
     public int Steps => sigmas.Length - 1;
 
-    private static double Lambda(double s) => Math.Log(1 - s) - Math.Log(s);
+    private (double Alpha, double Sigma) AlphaSigma(double s)
+    {
+        if (o.Flow) return (1 - s, s);
+        double a = 1 / Math.Sqrt(s * s + 1);
+        return (a, s * a);
+    }
+
+    private double Lambda(double s)
+    {
+        var (a, st) = AlphaSigma(s);
+        return Math.Log(a) - Math.Log(st);
+    }
 
     public double[] Step(double[] v, int i, double[] x)
     {
@@ -52,13 +65,14 @@ internal sealed class UniPCReference(double[] sigmas, UniPCReferenceOptions o, i
     /// <summary>The model output as the solver's variable: x0 (data form, then thresholded) or ε (noise form).</summary>
     private double[] Convert(double[] v, int i, double[] x)
     {
-        double s = sigmas[i], a = 1 - s;
+        double raw = sigmas[i];
+        var (a, s) = AlphaSigma(raw);
         var m = new double[x.Length];
         for (int e = 0; e < m.Length; e++)
         {
             m[e] = (o.PredictX0, o.PredictionType) switch
             {
-                (true, "flow_prediction") => x[e] - s * v[e],
+                (true, "flow_prediction") => x[e] - raw * v[e],
                 (true, "epsilon") => (x[e] - s * v[e]) / a,
                 (true, "sample") => v[e],
                 (true, "v_prediction") => a * x[e] - s * v[e],
@@ -92,9 +106,10 @@ internal sealed class UniPCReference(double[] sigmas, UniPCReferenceOptions o, i
     /// <summary>One UniP (toward σ[t] from σ[s0]) or UniC update; history entry −(k+1) sits at σ[s0 − k].</summary>
     private double[] Update(int t, int s0, int order, double[] x, double[]? modelT, bool corrector)
     {
-        double sigmaT = sigmas[t], sigmaS0 = sigmas[s0], alphaT = 1 - sigmaT, alphaS0 = 1 - sigmaS0;
-        double lamS0 = Lambda(sigmaS0);
-        double h = Lambda(sigmaT) - lamS0;
+        var (alphaT, sigmaT) = AlphaSigma(sigmas[t]);
+        var (alphaS0, sigmaS0) = AlphaSigma(sigmas[s0]);
+        double lamS0 = Lambda(sigmas[s0]);
+        double h = Lambda(sigmas[t]) - lamS0;
         var m0 = _history[^1];
 
         var rks = new double[order];

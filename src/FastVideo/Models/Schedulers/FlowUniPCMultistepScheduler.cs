@@ -4,9 +4,9 @@ using FastVideo.Tensors;
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// diffusers <c>UniPCMultistepScheduler</c> with flow sigmas (the Wan2.1 sampler): a multistep predictor (UniP)
-/// and corrector (UniC), bh1 or bh2, in the data-prediction (<c>predict_x0</c>) or noise-prediction form. The
-/// schedule is <see cref="UniPCSchedule"/>'s (exactly diffusers main's numbers).
+/// diffusers <c>UniPCMultistepScheduler</c> with flow sigmas (the Wan2.1 sampler) or the VP schedule: a multistep
+/// predictor (UniP) and corrector (UniC), bh1 or bh2, in the data-prediction (<c>predict_x0</c>) or noise-prediction
+/// form. The schedule is <see cref="UniPCSchedule"/>'s (exactly diffusers main's numbers).
 /// <para>Each <see cref="Step"/> i: the model output is converted to the solver's variable (x0 = x − σ_i·v for
 /// flow prediction, optionally thresholded; see <see cref="ConvertModelOutput"/>); unless i = 0 or i − 1 is in
 /// <c>disable_corrector</c>, the corrector replaces sample by UniC(last sample, history, converted output) at the
@@ -64,7 +64,7 @@ public sealed class FlowUniPCMultistepScheduler : IScheduler
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var (ts, sig) = UniPCSchedule.Compute(Config, numInferenceSteps, sigmas, mu);
-        Config.ValidateSteps(ts.Length, ClassName);
+        Config.ValidateSteps(sig, ClassName);
         _timestepsI64 = ts;
         _timesteps = ts.Select(t => (float)t).ToArray();
         _sigmas = sig;
@@ -111,19 +111,21 @@ public sealed class FlowUniPCMultistepScheduler : IScheduler
     }
 
     /// <summary>
-    /// diffusers' <c>convert_model_output</c> with α = 1 − σ_i, σ = σ_i. Data form (x0): flow x − σ·v; epsilon
+    /// diffusers' <c>convert_model_output</c> with (α, σ) of σ_i (flow: 1 − σ_i, σ_i; VP: 1/√(σ_i² + 1), σ_i·α).
+    /// Data form (x0): flow x − σ_i·v (the schedule's σ_i itself); epsilon
     /// (x − σ·ε)/α; sample the output itself; v α·x − σ·v; then dynamic thresholding if configured. Noise form (ε):
     /// epsilon the output itself; sample (x − α·x̂0)/σ; v α·v + σ·x. The result is a new tensor of the caller's scope.
     /// </summary>
     private Tensor ConvertModelOutput(IBackend backend, Tensor modelOutput, int i, Tensor sample)
     {
-        float sigma = _sigmas[i], alpha = 1f - sigma;
+        float raw = _sigmas[i];
+        var (alpha, sigma) = UniPCCoefficients.AlphaSigma(raw, Config.UseFlowSigmas);
         Tensor result;
         if (Config.PredictX0)
         {
             result = Config.PredictionType switch
             {
-                "flow_prediction" => backend.Axpby(1f, sample, -sigma, modelOutput),
+                "flow_prediction" => backend.Axpby(1f, sample, -raw, modelOutput), // the schedule's σ, also with VP sigmas
                 "epsilon" => DivScalar(backend, backend.Axpby(1f, sample, -sigma, modelOutput), alpha),
                 "sample" => backend.Copy(modelOutput),
                 "v_prediction" => backend.Axpby(1f, backend.Scale(sample, alpha), -sigma, modelOutput),
@@ -157,7 +159,7 @@ public sealed class FlowUniPCMultistepScheduler : IScheduler
     {
         Span<float> older = stackalloc float[order - 1];
         for (int k = 1; k < order; k++) older[k - 1] = _sigmas[i - k];
-        var c = UniPCCoefficients.Compute(_sigmas[i + 1], _sigmas[i], older, order, corrector: false, Config.PredictX0, Config.SolverType == "bh1");
+        var c = UniPCCoefficients.Compute(_sigmas[i + 1], _sigmas[i], older, order, corrector: false, Config.PredictX0, Config.SolverType == "bh1", Config.UseFlowSigmas);
         return Combine(backend, c, x, newModelOutput: null);
     }
 
@@ -166,7 +168,7 @@ public sealed class FlowUniPCMultistepScheduler : IScheduler
     {
         Span<float> older = stackalloc float[order - 1];
         for (int k = 1; k < order; k++) older[k - 1] = _sigmas[i - (k + 1)];
-        var c = UniPCCoefficients.Compute(_sigmas[i], _sigmas[i - 1], older, order, corrector: true, Config.PredictX0, Config.SolverType == "bh1");
+        var c = UniPCCoefficients.Compute(_sigmas[i], _sigmas[i - 1], older, order, corrector: true, Config.PredictX0, Config.SolverType == "bh1", Config.UseFlowSigmas);
         return Combine(backend, c, _lastSample!, converted);
     }
 

@@ -81,4 +81,41 @@ internal static class NumpyMath
         if (Math.Abs(d) < 1e-5) return (float)(d + d * d / 2 + d * d * d / 6);
         return (float)(Math.Exp(d) - 1.0);
     }
+
+    /// <summary>
+    /// <c>numpy.log</c> of a float32 array on x86 (numpy 1.x, AVX2-FMA3 and AVX512F kernels alike): x = 2^e·m with
+    /// m ∈ [½, 1), moved to (√½, √2] (m ≤ √½: m = 2m, e = e − 1); y = m − 1; log x = fma(e, ln 2, P(y)/Q(y)) with
+    /// degree-5 numerator and denominator evaluated by FMA (Horner). Up to ~4 ulp from the correctly rounded log,
+    /// which the C library's logf gives, so this is used where diffusers takes np.log of a float32 table and a
+    /// truncation can turn on the last bit. Only positive normal x (the callers' sigma tables) are supported.
+    /// </summary>
+    public static float LogF32(float x)
+    {
+        if (!float.IsNormal(x) || x < 0) return MathF.Log(x); // outside the tables' range: zero, subnormal, negative, ∞, NaN
+        const float P0 = 0.000000000000000000000e+00f, P1 = 9.999999999999998702752e-01f, P2 = 2.112677543073053063722e+00f,
+            P3 = 1.480000633576506585156e+00f, P4 = 3.808837741388407920751e-01f, P5 = 2.589979117907922693523e-02f;
+        const float Q0 = 1.000000000000000000000e+00f, Q1 = 2.612677543073109236779e+00f, Q2 = 2.453006071784736363091e+00f,
+            Q3 = 9.864942958519418960339e-01f, Q4 = 1.546476374983906719538e-01f, Q5 = 5.875095403124574342950e-03f;
+        float sqrtHalf = BitConverter.Int32BitsToSingle(0x3F3504F3), ln2 = BitConverter.Int32BitsToSingle(0x3F317218);
+        int bits = BitConverter.SingleToInt32Bits(x);
+        float e = (bits >> 23) - 126;
+        float m = BitConverter.Int32BitsToSingle((bits & 0x7FFFFF) | (126 << 23));
+        if (m <= sqrtHalf)
+        {
+            m += m;
+            e -= 1f;
+        }
+        float y = m - 1f;
+        float num = MathF.FusedMultiplyAdd(P5, y, P4);
+        num = MathF.FusedMultiplyAdd(num, y, P3);
+        num = MathF.FusedMultiplyAdd(num, y, P2);
+        num = MathF.FusedMultiplyAdd(num, y, P1);
+        num = MathF.FusedMultiplyAdd(num, y, P0);
+        float den = MathF.FusedMultiplyAdd(Q5, y, Q4);
+        den = MathF.FusedMultiplyAdd(den, y, Q3);
+        den = MathF.FusedMultiplyAdd(den, y, Q2);
+        den = MathF.FusedMultiplyAdd(den, y, Q1);
+        den = MathF.FusedMultiplyAdd(den, y, Q0);
+        return MathF.FusedMultiplyAdd(e, ln2, num / den);
+    }
 }

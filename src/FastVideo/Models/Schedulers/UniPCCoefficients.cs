@@ -1,22 +1,37 @@
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// The scalars of one UniPC update with flow sigmas (α = 1 − σ), computed in float32 with the operation order of
+/// The scalars of one UniPC update (flow sigmas: α = 1 − σ, σ_t = σ; VP sigmas: α = 1/√(σ² + 1), σ_t = σ·α), computed in float32 with the operation order of
 /// diffusers' 0-dim torch tensors. The tensor update is then (diffusers' order of operations)
 /// <code>
 /// x_next = SampleScale·x − M0Scale·m0 − BaseScale·(Σ_k Rhos[k]·(m_k − m0)/Rks[k] + RhoNew·(m_new − m0))
 /// </code>
 /// over the older history entries m_k (k = 1 .. order−1); the <see cref="RhoNew"/> term belongs to the corrector
-/// (UniC) only. With λ(σ) = log(1 − σ) − log σ, h = λ_t − λ_s0, r_k = (λ_sk − λ_s0)/h, hh = −h in the
+/// (UniC) only. With h = λ_t − λ_s0, r_k = (λ_sk − λ_s0)/h, hh = −h in the
 /// data-prediction form (<c>predict_x0</c>) and h in the noise-prediction form, h_φ1 = expm1(hh), B(h) = hh (bh1) or
 /// expm1(hh) (bh2), and ρ from the order conditions R·ρ = b (R[i][j] = r_j^i, b_i = h_φ_{i+1}·(i+1)!/B(h); the
-/// predictor of order 2 and the corrector of order 1 use ρ = ½): data form SampleScale = σ_t/σ_s0,
+/// predictor of order 2 and the corrector of order 1 use ρ = ½) and λ(σ) = log α − log σ_t: data form SampleScale = σ_t/σ_s0,
 /// M0Scale = α_t·h_φ1, BaseScale = α_t·B(h); noise form SampleScale = α_t/α_s0, M0Scale = σ_t·h_φ1, BaseScale = σ_t·B(h).
 /// </summary>
 internal readonly record struct UniPCCoefficients(float SampleScale, float M0Scale, float BaseScale, float[] Rhos, float[] Rks, float RhoNew)
 {
-    /// <summary>log(α) − log(σ) of a flow sigma, in float32 (λ(0) = +∞).</summary>
-    public static float Lambda(float sigma) => MathF.Log(1f - sigma) - MathF.Log(sigma);
+    /// <summary>
+    /// diffusers' <c>_sigma_to_alpha_sigma_t</c> in float32: flow sigmas α = 1 − σ, σ_t = σ; VP sigmas
+    /// α = 1/√(σ² + 1), σ_t = σ·α.
+    /// </summary>
+    public static (float Alpha, float Sigma) AlphaSigma(float sigma, bool flow)
+    {
+        if (flow) return (1f - sigma, sigma);
+        float alpha = 1f / MathF.Sqrt(sigma * sigma + 1f);
+        return (alpha, sigma * alpha);
+    }
+
+    /// <summary>λ = log(α) − log(σ_t), in float32 (λ(0) = +∞).</summary>
+    public static float Lambda(float sigma, bool flow = true)
+    {
+        var (a, s) = AlphaSigma(sigma, flow);
+        return MathF.Log(a) - MathF.Log(s);
+    }
 
     /// <summary>
     /// Coefficients of a predictor (<paramref name="corrector"/> false) or corrector step of
@@ -24,19 +39,20 @@ internal readonly record struct UniPCCoefficients(float SampleScale, float M0Sca
     /// (<paramref name="olderSigmas"/>[k−1] belongs to history entry m_k, k = 1..order−1).
     /// </summary>
     public static UniPCCoefficients Compute(float sigmaT, float sigmaS0, ReadOnlySpan<float> olderSigmas, int order, bool corrector,
-        bool predictX0 = true, bool bh1 = false)
+        bool predictX0 = true, bool bh1 = false, bool flow = true)
     {
         if (order < 1) throw new ArgumentOutOfRangeException(nameof(order), order, "UniPC order must be at least 1");
         if (olderSigmas.Length != order - 1)
             throw new ArgumentException($"UniPC order {order} needs {order - 1} older sigmas, got {olderSigmas.Length}", nameof(olderSigmas));
 
-        float alphaT = 1f - sigmaT, alphaS0 = 1f - sigmaS0;
-        float lambdaT = Lambda(sigmaT), lambdaS0 = Lambda(sigmaS0);
+        float lambdaT = Lambda(sigmaT, flow), lambdaS0 = Lambda(sigmaS0, flow);
+        (float alphaT, sigmaT) = AlphaSigma(sigmaT, flow);
+        (float alphaS0, sigmaS0) = AlphaSigma(sigmaS0, flow);
         float h = lambdaT - lambdaS0;
 
         // rks = [r_1 .. r_{order-1}, 1]
         var rks = new float[order];
-        for (int k = 1; k < order; k++) rks[k - 1] = (Lambda(olderSigmas[k - 1]) - lambdaS0) / h;
+        for (int k = 1; k < order; k++) rks[k - 1] = (Lambda(olderSigmas[k - 1], flow) - lambdaS0) / h;
         rks[order - 1] = 1f;
 
         float hh = predictX0 ? -h : h;

@@ -3,19 +3,18 @@ using System.Globalization;
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// diffusers <c>UniPCMultistepScheduler</c> configuration with flow sigmas (<c>use_flow_sigmas true</c>, as Wan ships
-/// it). Implemented as diffusers main does: any <see cref="SolverOrder"/> ≥ 1; bh1 and bh2; the data-prediction
+/// diffusers <c>UniPCMultistepScheduler</c> configuration, with flow sigmas (<c>use_flow_sigmas true</c>, as Wan ships
+/// it) or the variance-preserving schedule of the beta keys. Implemented as diffusers main does: any <see cref="SolverOrder"/> ≥ 1; bh1 and bh2; the data-prediction
 /// (<c>predict_x0</c>) and noise-prediction forms; every <c>prediction_type</c> (flow, epsilon, sample, v);
 /// <c>lower_order_final</c>; <c>disable_corrector</c>; <c>final_sigmas_type</c> "zero" and "sigma_min"; static
 /// <c>flow_shift</c> or <c>use_dynamic_shifting</c> (μ given to SetTimesteps, <c>time_shift_type</c>);
 /// <c>shift_terminal</c>; Karras sigmas (from the VP beta schedule, bounded by <c>sigma_min</c>/<c>sigma_max</c>);
-/// dynamic thresholding. <see cref="Validate"/> rejects, naming the key: what diffusers itself rejects, the VP
-/// (non-flow) schedule, an external <c>solver_p</c>, and combinations for which diffusers' result is NaN or ±∞
-/// (exponential/beta sigmas with flow sigmas; bh1 or the noise-prediction form with a final sigma of 0).
-/// <c>timestep_spacing</c> and <c>steps_offset</c> are validated but, with flow sigmas, diffusers replaces the
-/// timesteps they give by σ·N. The property defaults are the Wan configuration (flow shift 1); keys missing from a
-/// JSON file take diffusers' constructor defaults instead (e.g. <c>prediction_type "epsilon"</c>,
-/// <c>use_flow_sigmas false</c>, which is then rejected).
+/// dynamic thresholding; without flow sigmas the VP schedule with <c>timestep_spacing</c>/<c>steps_offset</c> and
+/// Karras / exponential / beta sigmas. <see cref="Validate"/> rejects, naming the key: what diffusers itself rejects,
+/// an external <c>solver_p</c>, and combinations for which diffusers' result is NaN or ±∞ (exponential/beta sigmas
+/// with flow sigmas; bh1 or the noise-prediction form with a final sigma of 0). With flow sigmas diffusers replaces the
+/// timesteps of <c>timestep_spacing</c> by σ·N. The property defaults are the Wan configuration (flow shift 1); keys missing from a
+/// JSON file take diffusers' constructor defaults instead (<c>prediction_type "epsilon"</c>, <c>use_flow_sigmas false</c>).
 /// </summary>
 public sealed record UniPCMultistepConfig : SchedulerConfig
 {
@@ -100,7 +99,7 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
             UseKarrasSigmas = r.Bool("use_karras_sigmas", false),
             UseExponentialSigmas = r.Bool("use_exponential_sigmas", false),
             UseBetaSigmas = r.Bool("use_beta_sigmas", false),
-            // diffusers' default is false (the VP schedule), which is not implemented
+            // diffusers' default is false (the VP schedule)
             UseFlowSigmas = r.Bool("use_flow_sigmas", false),
             Shift = r.Double("flow_shift", 1.0),
             TimestepSpacing = r.String("timestep_spacing", "linspace"),
@@ -151,15 +150,13 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
                 $"must be in [0, 1] (a quantile), got {DynamicThresholdingRatio.ToString(CultureInfo.InvariantCulture)}");
 
         // Not implemented here.
-        if (!UseFlowSigmas)
-            Unsupported(source, "use_flow_sigmas", "false", "only flow sigmas (use_flow_sigmas true) are implemented; the VP schedule is not");
         if (HasSolverP) Unsupported(source, "solver_p", "a scheduler", "an external predictor is not implemented");
 
         // Combinations for which diffusers' own result is not finite.
-        if (UseExponentialSigmas)
+        if (UseFlowSigmas && UseExponentialSigmas)
             Unsupported(source, "use_exponential_sigmas", "true",
                 "with flow sigmas diffusers feeds VP sigmas (> 1) to α = 1 − σ and every sample becomes NaN");
-        if (UseBetaSigmas)
+        if (UseFlowSigmas && UseBetaSigmas)
             Unsupported(source, "use_beta_sigmas", "true",
                 "with flow sigmas diffusers feeds VP sigmas (> 1) to α = 1 − σ and every sample becomes NaN");
         if (FinalSigmasType == "zero" && SolverType == "bh1")
@@ -169,7 +166,7 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
             Unsupported(source, "predict_x0", "false with final_sigmas_type \"zero\"",
                 "the last step multiplies σ = 0 by e^h = ∞ and diffusers' result is NaN (use final_sigmas_type \"sigma_min\")");
 
-        bool shiftUsed = !UseDynamicShifting && !UseKarrasSigmas;
+        bool shiftUsed = UseFlowSigmas && !UseDynamicShifting && !UseKarrasSigmas;
         if (shiftUsed && (!double.IsFinite(Shift) || Shift <= 0))
             throw new SchedulerConfigException(source, "flow_shift", $"must be a positive number, got {Shift.ToString(CultureInfo.InvariantCulture)}");
     }
@@ -181,16 +178,17 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
     internal int LastStepOrder(int steps) => Math.Min(LowerOrderFinal ? 1 : SolverOrder, Math.Min(steps, SolverOrder));
 
     /// <summary>
-    /// Rejects a schedule length for which diffusers' last step is not finite: with a final sigma of 0 a predictor
-    /// of order ≥ 2 divides by r = 0 (±∞); with "sigma_min" the last step has h = 0 and an order ≥ 3 solves a NaN system.
+    /// Rejects a schedule for which diffusers' last step is not finite: to a final sigma of 0 a predictor of
+    /// order ≥ 2 divides by r = 0 (±∞); to a final sigma equal to the last one (h = 0) an order ≥ 3 solves a NaN system.
     /// </summary>
-    internal void ValidateSteps(int steps, string source)
+    internal void ValidateSteps(IReadOnlyList<float> sigmas, string source)
     {
+        int steps = sigmas.Count - 1;
         int last = LastStepOrder(steps);
-        if (FinalSigmasType == "zero" && last >= 2)
+        if (sigmas[steps] == 0f && last >= 2)
             Unsupported(source, "lower_order_final", "false",
-                $"with solver_order {SolverOrder}, {steps} steps and final_sigmas_type \"zero\" the last predictor has order {last} and divides by r = 0 (diffusers returns ±inf)");
-        if (FinalSigmasType == "sigma_min" && last >= 3)
+                $"with solver_order {SolverOrder}, {steps} steps and a final sigma of 0 the last predictor has order {last} and divides by r = 0 (diffusers returns ±inf)");
+        if (sigmas[steps] == sigmas[steps - 1] && last >= 3)
             Unsupported(source, "lower_order_final", "false",
                 $"with solver_order {SolverOrder}, {steps} steps and final_sigmas_type \"sigma_min\" the last predictor has order {last} and h = 0 (diffusers returns NaN)");
     }

@@ -1,7 +1,8 @@
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// <c>UniPCMultistepScheduler.set_timesteps</c> with flow sigmas (diffusers main), in numpy float64 then float32:
+/// <c>UniPCMultistepScheduler.set_timesteps</c> with flow sigmas (diffusers main), in numpy float64 then float32
+/// (without flow sigmas: <see cref="UniPCVpSchedule"/>):
 /// <list type="number">
 /// <item>Karras: the VP sigmas (or the caller's), flipped; σ = Karras(sigma_min ?? last, sigma_max ?? first, n);
 /// σ = σ/(σ + 1) (no shift, no 1e−6 nudge).</item>
@@ -23,6 +24,12 @@ internal static class UniPCSchedule
             ?? throw new ArgumentException($"{UniPCMultistepConfig.DiffusersClassName}: give the number of steps or the sigmas", nameof(numInferenceSteps));
         SchedulerChecks.StepCount(UniPCMultistepConfig.DiffusersClassName, n, customSigmas is null ? nameof(numInferenceSteps) : "sigmas");
         int trainSteps = c.NumTrainTimesteps;
+        if (!c.UseFlowSigmas)
+        {
+            if (customSigmas is not null)
+                throw new ArgumentException($"{UniPCMultistepConfig.DiffusersClassName}: custom sigmas need use_flow_sigmas true (diffusers raises the same)", "sigmas");
+            return UniPCVpSchedule.Compute(c, n);
+        }
 
         double[] sigma;
         if (c.UseKarrasSigmas)
