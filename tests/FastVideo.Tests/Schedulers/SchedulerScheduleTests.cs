@@ -24,6 +24,14 @@ public sealed class SchedulerScheduleTests
 
     private static double Shifted(double s, double sigma) => s * sigma / (1 + (s - 1) * sigma);
 
+    /// <summary>Karras (ρ = 7), exponential or Beta(0.6, 0.6) sigma at ramp position u ∈ [0, 1] between hi (u = 0) and lo.</summary>
+    private static double Converted(string kind, double lo, double hi, double u) => kind switch
+    {
+        "karras" => Math.Pow(Math.Pow(hi, 1 / 7.0) + u * (Math.Pow(lo, 1 / 7.0) - Math.Pow(hi, 1 / 7.0)), 7),
+        "exponential" => Math.Exp(Math.Log(hi) + u * (Math.Log(lo) - Math.Log(hi))),
+        _ => lo + BetaReference.Ppf(1 - u, 0.6, 0.6) * (hi - lo),
+    };
+
     public static IEnumerable<TestCaseData> UniPCShiftCases() =>
         from n in StepCounts
         from shift in new[] { 1.0, 2.0, 3.0, 5.0, 8.0, 12.0 }
@@ -304,12 +312,7 @@ public sealed class SchedulerScheduleTests
         var ramp = Linspace(0, 1, n);
         for (int i = 0; i < n; i++)
         {
-            double expected = kind switch
-            {
-                "karras" => Math.Pow(Math.Pow(hi, 1 / 7.0) + ramp[i] * (Math.Pow(lo, 1 / 7.0) - Math.Pow(hi, 1 / 7.0)), 7),
-                "exponential" => Math.Exp(Math.Log(hi) + ramp[i] * (Math.Log(lo) - Math.Log(hi))),
-                _ => lo + BetaReference.Ppf(1 - ramp[i], 0.6, 0.6) * (hi - lo),
-            };
+            double expected = Converted(kind, lo, hi, ramp[i]);
             Assert.That(s.Sigmas[i], Is.EqualTo(expected).Within(1e-6), $"sigma {i}");
             if (i > 0) Assert.That(s.Sigmas[i], Is.LessThan(s.Sigmas[i - 1]), $"sigmas decrease at {i}");
         }
@@ -407,12 +410,7 @@ public sealed class SchedulerScheduleTests
         var ramp = Linspace(0, 1, n);
         for (int i = 0; i < n; i++)
         {
-            double sigma = kind switch
-            {
-                "karras" => Math.Pow(Math.Pow(hi, 1 / 7.0) + ramp[i] * (Math.Pow(lo, 1 / 7.0) - Math.Pow(hi, 1 / 7.0)), 7),
-                "exponential" => Math.Exp(Math.Log(hi) + ramp[i] * (Math.Log(lo) - Math.Log(hi))),
-                _ => lo + BetaReference.Ppf(1 - ramp[i], 0.6, 0.6) * (hi - lo),
-            };
+            double sigma = Converted(kind, lo, hi, ramp[i]);
             Assert.That(s.Sigmas[i], Is.EqualTo(sigma).Within(1e-5 * sigma), $"sigma {i}");
             // the timestep interpolates log σ in the table: it lies between the entries that bracket σ
             long t = s.TimestepsInt64[i];
