@@ -55,6 +55,8 @@ FV_DEVICE fv_u32 fv_smem_addr(const void* p) { return (fv_u32)__cvta_generic_to_
 FV_DEVICE void fv_cp_async16(fv_u32 dst, const void* src, bool valid)
 {
 #ifdef FV_EMULATE
+    // The hardware needs both addresses 16-byte aligned (else a misaligned-address fault).
+    if ((dst & 15u) != 0 || (valid && ((uintptr_t)src & 15u) != 0)) { std::fprintf(stderr, "fv_emu: misaligned cp.async\n"); std::abort(); }
     if (valid) std::memcpy(fv_emu_smem_ptr(dst), src, 16);
     else std::memset(fv_emu_smem_ptr(dst), 0, 16);
 #else

@@ -1,6 +1,7 @@
 // lab_attention.cu — validates and times flash_attn_fwd.cu (mma.sync) and, when built with -DFV_LAB_HOPPER
 // for sm_90a, flash_attn_hopper.cu (wgmma) on the same cases, against a double-precision reference computed
-// from the 16-bit-rounded inputs: odd lengths, key padding (including an empty batch), [B, N, H, D] strides,
+// from the 16-bit-rounded inputs: odd lengths, key padding (including an empty batch), no keys (nk = 0: rows
+// with no valid key give 0, the IBackend.Attention contract), [B, N, H, D] strides,
 // LSE. The large timed case validates a sample of query rows. Tolerance: relative L2 ≤ 1e-2 (16-bit
 // operands; METHOD.md). Build/run: run_lab.sh.
 #include "../attention/flash_attn_fwd.cu"
@@ -121,6 +122,7 @@ int main()
                 attn_case(rng, impl, t, 2, 3, 77, 130, D, {}, false, false);
                 attn_case(rng, impl, t, 2, 2, 130, 77, D, {77, 45}, false, false);
                 attn_case(rng, impl, t, 3, 1, 64, 64, D, {64, 0, 1}, false, false);
+                attn_case(rng, impl, t, 1, 2, 70, 0, D, {}, false, false); // no keys at all: every row gives 0
                 attn_case(rng, impl, t, 1, 1, 1, 1, D, {}, false, false);
                 attn_case(rng, impl, t, 2, 3, 100, 129, D, {}, true, false);
             }

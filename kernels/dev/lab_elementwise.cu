@@ -108,6 +108,145 @@ static void broadcast_cases(LabRng& rng)
     lab_add("mul_f32_contig", std::to_string(n), lab_compare("mul_f32_contig", r, dout.download_f32(), 1e-5));
 }
 
+// ---- fv_cast_any: every pair of the 7 dtypes against the CPU twin's rules (CpuCast.cs), written out here in
+// double / int64 arithmetic. Integer outputs are compared byte for byte, float outputs exactly (NaN = NaN).
+
+static const int kDtSize[7] = {4, 2, 2, 4, 8, 1, 1}; // F32, F16, BF16, I32, I64, U8, Bool
+static const char* kDtName[7] = {"f32", "f16", "bf16", "i32", "i64", "u8", "bool"};
+
+/// Source values as stored bytes: edge cases (rounding ties, type limits, ±inf, NaN, subnormals) then random ones.
+static std::vector<uint8_t> cast_source(LabRng& rng, int dt, long long n)
+{
+    std::vector<uint8_t> raw(n * kDtSize[dt]);
+    if (dt <= FV_DT_BF16)
+    {
+        std::vector<float> v = {0.f, -0.f, 0.4f, -0.6f, 1.5f, -2.5f, 2.5f, 127.9f, 128.f, 255.5f, 256.f, 300.7f, -129.3f, 65504.f,
+            65520.f, 1e5f, 3e9f, -3e9f, 2147483520.f, 2147483648.f, -2147483648.f, -2147483904.f, 1e19f, -1e19f, 9.2233715e18f,
+            9.2233720e18f, -9.2233720e18f, INFINITY, -INFINITY, NAN, 1e-40f, -7.f};
+        while ((long long)v.size() < n) v.push_back(rng.normal() * 1000.f);
+        v.resize(n);
+        auto enc = lab_encode(v, dt == FV_DT_F32 ? LAB_F32 : dt == FV_DT_F16 ? LAB_F16 : LAB_BF16);
+        std::memcpy(raw.data(), enc.data(), raw.size());
+        return raw;
+    }
+    std::vector<long long> v;
+    if (dt == FV_DT_U8) for (int i = 0; i < 256; i++) v.push_back(i);
+    else if (dt == FV_DT_BOOL) for (int i = 0; i < 8; i++) v.push_back(i & 1);
+    else
+    {
+        v = {0, 1, -1, 255, 256, -129, 300, 16777217, 16777219, 2147483647, -2147483647 - 1, 123456789};
+        if (dt == FV_DT_I64)
+            for (long long w : {(1LL << 40) + 1, -((1LL << 53) + 1), (1LL << 62) + 12345, 4294967296LL + 7, -4294967295LL,
+                     9223372036854775807LL, -9223372036854775807LL - 1, 9007199254740993LL})
+                v.push_back(w);
+    }
+    while ((long long)v.size() < n)
+    {
+        long long r = (long long)(rng.next() >> 1);
+        v.push_back(dt == FV_DT_U8 ? r & 255 : dt == FV_DT_BOOL ? r & 1 : dt == FV_DT_I32 ? (long long)(int32_t)(uint32_t)r : r - (1LL << 62));
+    }
+    for (long long i = 0; i < n; i++)
+    {
+        long long w = v[i];
+        if (dt == FV_DT_I32) { int32_t x = (int32_t)w; std::memcpy(&raw[4 * i], &x, 4); }
+        else if (dt == FV_DT_I64) std::memcpy(&raw[8 * i], &w, 8);
+        else raw[i] = (uint8_t)w;
+    }
+    return raw;
+}
+
+/// One element converted by CpuCast's rules: the expected stored bytes.
+static void cast_ref(const uint8_t* src, int from, uint8_t* dst, int to)
+{
+    bool is_float = from <= FV_DT_BF16;
+    double f = 0;
+    long long w = 0;
+    if (from == FV_DT_F32) { float x; std::memcpy(&x, src, 4); f = x; }
+    else if (from == FV_DT_F16 || from == FV_DT_BF16) { uint16_t h; std::memcpy(&h, src, 2); f = from == FV_DT_F16 ? h_from_f16(h) : h_from_bf16(h); }
+    else if (from == FV_DT_I32) { int32_t x; std::memcpy(&x, src, 4); w = x; }
+    else if (from == FV_DT_I64) std::memcpy(&w, src, 8);
+    else w = src[0];
+    auto sat = [](double d, double lo, double hi) -> long long {
+        if (std::isnan(d)) return 0;
+        if (d >= hi) return hi >= 9e18 ? 9223372036854775807LL : (long long)hi - 1;
+        if (d <= lo) return lo <= -9e18 ? -9223372036854775807LL - 1 : (long long)lo;
+        return (long long)std::trunc(d);
+    };
+    float asf = is_float ? (float)f : (float)w; // (float)int64: one rounding to nearest even
+    switch (to)
+    {
+    case FV_DT_F32: std::memcpy(dst, &asf, 4); break;
+    case FV_DT_F16: { uint16_t h = h_to_f16(asf); std::memcpy(dst, &h, 2); break; }
+    case FV_DT_BF16: { uint16_t h = h_to_bf16(asf); std::memcpy(dst, &h, 2); break; }
+    case FV_DT_I32:
+    {
+        int32_t x = is_float ? (int32_t)sat(f, -2147483648.0, 2147483648.0) : (int32_t)(uint32_t)(uint64_t)w;
+        std::memcpy(dst, &x, 4);
+        break;
+    }
+    case FV_DT_I64:
+    {
+        long long x = is_float ? sat(f, -9223372036854775808.0, 9223372036854775808.0) : w;
+        std::memcpy(dst, &x, 8);
+        break;
+    }
+    case FV_DT_U8: dst[0] = is_float ? (uint8_t)(uint32_t)(int32_t)sat(f, -2147483648.0, 2147483648.0) : (uint8_t)(uint64_t)w; break;
+    default: dst[0] = is_float ? (f != 0 ? 1 : 0) : (w != 0 ? 1 : 0); break; // NaN != 0
+    }
+}
+
+static void cast_any_cases(LabRng& rng)
+{
+    const long long n = 301;
+    for (int from = 0; from < 7; from++)
+    {
+        auto src = cast_source(rng, from, n);
+        DevBuf dx(src.size());
+        dx.upload(src);
+        for (int to = 0; to < 7; to++)
+        {
+            DevBuf dy(n * kDtSize[to]);
+            FvCastParams p{dy.p, dx.p, n, from, to};
+            dy.poison();
+            LAB_LAUNCH(fv_cast_any, lab_grid_stride_blocks(n), 256, 0, p);
+            CK_LAUNCH();
+            auto got = dy.download();
+            std::vector<uint8_t> want(got.size());
+            for (long long i = 0; i < n; i++) cast_ref(&src[i * kDtSize[from]], from, &want[i * kDtSize[to]], to);
+            LabCheck c;
+            c.pass = true;
+            std::string name = std::string("cast_any ") + kDtName[from] + "→" + kDtName[to];
+            for (long long i = 0; i < n; i++)
+            {
+                const uint8_t *g = &got[i * kDtSize[to]], *w = &want[i * kDtSize[to]];
+                bool same = std::memcmp(g, w, kDtSize[to]) == 0;
+                if (!same && to <= FV_DT_BF16) // floats: any NaN matches any NaN (the payloads differ by design)
+                {
+                    double gv = to == FV_DT_F32 ? (double)u2f(g[0] | g[1] << 8 | g[2] << 16 | (uint32_t)g[3] << 24)
+                        : to == FV_DT_F16 ? h_from_f16((uint16_t)(g[0] | g[1] << 8)) : h_from_bf16((uint16_t)(g[0] | g[1] << 8));
+                    double wv = to == FV_DT_F32 ? (double)u2f(w[0] | w[1] << 8 | w[2] << 16 | (uint32_t)w[3] << 24)
+                        : to == FV_DT_F16 ? h_from_f16((uint16_t)(w[0] | w[1] << 8)) : h_from_bf16((uint16_t)(w[0] | w[1] << 8));
+                    same = std::isnan(gv) && std::isnan(wv);
+                }
+                if (!same)
+                {
+                    if (c.bad < 6)
+                    {
+                        std::printf("  MISMATCH %s [%lld]: got", name.c_str(), i);
+                        for (int b = 0; b < kDtSize[to]; b++) std::printf(" %02x", g[b]);
+                        std::printf(", want");
+                        for (int b = 0; b < kDtSize[to]; b++) std::printf(" %02x", w[b]);
+                        std::printf("\n");
+                    }
+                    c.bad++;
+                    c.pass = false;
+                }
+            }
+            lab_add(name, std::to_string(n) + " (bytes)", c);
+        }
+    }
+}
+
 static void cast_cases(LabRng& rng)
 {
     const LabType ts[] = {LAB_F32, LAB_BF16, LAB_F16};
@@ -130,6 +269,7 @@ static void cast_cases(LabRng& rng)
             LabCheck c = lab_compare(name.c_str(), ref, got, 0.0);
             lab_add(name, "1003 (exact)", c);
         }
+    cast_any_cases(rng);
     const long long n = 777;
     DevBuf dy(n * 2);
     FvFillParams p{dy.p, n, 0x3F80, 2, 0};
@@ -161,6 +301,35 @@ static void reduce_cases(LabRng& rng)
         CK_LAUNCH();
         lab_add("softmax_f32", "33x" + std::to_string(cols), lab_compare("softmax_f32", ref, dy.download_f32(), 1e-5));
     }
+    // Masked rows: row 1 all −inf, row 3 half −inf, row 4 holds a NaN. zero_masked_rows = 0: row 1 is NaN (plain
+    // softmax); = 1: row 1 is 0 (attention's rule). The other rows are the ordinary softmax either way.
+    for (int zero = 0; zero < 2; zero++)
+        for (int cols : {37, 600})
+        {
+            const long long rows = 6;
+            auto x = rng.normals(rows * cols, 4.f);
+            for (int c = 0; c < cols; c++) x[1 * cols + c] = -INFINITY;
+            for (int c = 0; c < cols; c += 2) x[3 * cols + c] = -INFINITY;
+            x[4 * cols + cols / 2] = NAN;
+            DevBuf dx(x.size() * 4), dy(x.size() * 4);
+            dx.upload(x);
+            FvSoftmaxParams p{dy.p, dx.p, rows, cols, zero};
+            std::vector<double> ref(x.size());
+            for (long long r = 0; r < rows; r++)
+            {
+                double mx = -INFINITY, s = 0;
+                bool nan = false;
+                for (int c = 0; c < cols; c++) { nan |= std::isnan(x[r * cols + c]); mx = std::max(mx, (double)x[r * cols + c]); }
+                for (int c = 0; c < cols; c++) s += std::exp(x[r * cols + c] - mx);
+                for (int c = 0; c < cols; c++)
+                    ref[r * cols + c] = nan ? NAN : mx == -INFINITY ? (zero ? 0.0 : NAN) : std::exp(x[r * cols + c] - mx) / s;
+            }
+            dy.poison();
+            LAB_LAUNCH(fv_softmax_f32, rows, lab_row_threads(cols, 4), 0, p);
+            CK_LAUNCH();
+            lab_add("softmax_f32", "6x" + std::to_string(cols) + (zero ? " masked rows → 0" : " masked rows → NaN"),
+                lab_compare("softmax_f32", ref, dy.download_f32(), 1e-5));
+        }
     for (auto dims : std::vector<std::vector<long long>>{{3, 1000, 1}, {4, 17, 129}, {1, 5, 1}, {2, 1, 7}})
     {
         long long outer = dims[0], len = dims[1], inner = dims[2];

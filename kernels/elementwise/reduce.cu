@@ -1,9 +1,11 @@
 // reduce.cu — softmax over the last dimension, and sum/mean over one dimension (f32).
 //
 // fv_softmax_f32 (CPU twin: IBackend.Softmax): y[r, c] = e[r, c] · (float)(1 / Σ_c e), e = exp(x − max_c x);
-//   x, y [rows, cols] contiguous. Σ per thread in f32, across the block in double. A row with NaN or only
-//   −inf gives NaN (as the CPU twin and PyTorch). Launch: grid.x = min(rows, 2^21), block 32..1024 (multiple
-//   of 32; catalog: ceil(cols/4) rounded to 32, capped at 256); rows are strided over blocks.
+//   x, y [rows, cols] contiguous. Σ per thread in f32, across the block in double. A row with NaN gives NaN;
+//   a row of only −inf gives NaN (as the CPU twin's Softmax and PyTorch) unless zero_masked_rows ≠ 0, when it
+//   gives 0 (the attention contract: a query whose keys are all masked attends to nothing, as PyTorch's SDPA;
+//   the F32 attention path sets it). Launch: grid.x = min(rows, 2^20), block 32..1024 (multiple of 32;
+//   catalog: ceil(cols/4) rounded to 32, capped at 256); rows are strided over blocks.
 // fv_reduce_rows_f32 (CPU twin: IBackend.Sum/Mean when the reduced dim is innermost): x viewed as
 //   [outer, len] → y[outer]; one block per row, accumulation in double (as the CPU twin). Launch like softmax.
 // fv_reduce_cols_f32 (the reduced dim has inner > 1): x viewed as [outer, len, inner] → y[outer, inner]; one
@@ -20,9 +22,10 @@ struct FvSoftmaxParams
     const void* x;
     fv_i64 rows;
     int cols;
-    int reserved;
+    int zero_masked_rows;
 };
 FV_ABI_STATIC_ASSERT(sizeof(FvSoftmaxParams) == 32, "FvSoftmaxParams layout is mirrored in C#");
+FV_ABI_OFFSET(FvSoftmaxParams, zero_masked_rows, 28);
 
 struct FvReduceParams
 {
@@ -57,6 +60,12 @@ extern "C" __global__ void fv_softmax_f32(const FvSoftmaxParams p)
         // fmaxf drops NaN: a NaN anywhere in the row makes the max NaN, so every output becomes NaN.
         if (__syncthreads_or(nan)) mx = __int_as_float(0x7fc00000);
         else mx = fv_block_max(mx, scratch);
+        // mx is the same in every thread, so the whole block takes this branch (no barrier is skipped by some).
+        if (p.zero_masked_rows && mx == -__int_as_float(0x7f800000))
+        {
+            for (int c = threadIdx.x; c < cols; c += blockDim.x) y[c] = 0.f;
+            continue;
+        }
         float s = 0.f;
         for (int c = threadIdx.x; c < cols; c += blockDim.x) s += expf(x[c] - mx);
         const float inv = (float)(1.0 / fv_block_sum_d((double)s, scratch_d));

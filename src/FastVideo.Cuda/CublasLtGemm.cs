@@ -75,6 +75,22 @@ public sealed class CublasLtGemm : IDisposable
     }
 
     /// <summary>
+    /// The alignment cuBLASLt may assume for one operand: that of its base address and, for a batched operand,
+    /// that of its batch stride in bytes too, since entry b starts at base + b·stride. (An attention GEMM over
+    /// [17, 33] F32 score blocks has a 2 244-byte stride: entry 1 is only 4-byte aligned although the base is
+    /// 256-byte aligned.) A smaller value only excludes kernels; a larger one can pick a kernel that faults.
+    /// </summary>
+    public static int OperandAlignment(nint pointer, long batchStrideElements, int batch, int elementBytes)
+    {
+        int a = AlignmentOf(pointer);
+        if (batch > 1) a = Math.Min(a, AlignmentOf((nint)(batchStrideElements * elementBytes)));
+        return a;
+    }
+
+    /// <summary>Bytes of one element of a cuBLASLt data type used here.</summary>
+    public static int ElementBytes(CudaDataType type) => type == CudaDataType.R32F ? 4 : 2;
+
+    /// <summary>
     /// Queues D = alpha·A·op(B) (+ bias) on the device's stream. <paramref name="abType"/> is the type of A and
     /// B, <paramref name="dType"/> of D; <paramref name="bias"/> (0 for none) has D's type, length N.
     /// </summary>
@@ -85,7 +101,9 @@ public sealed class CublasLtGemm : IDisposable
         _device.MakeCurrent();
         var handle = _handle ??= CublasLtHandle.Create(_device.Context);
         EnsureWorkspace();
-        var key = new PlanKey(abType, dType, compute, s, bias != 0, AlignmentOf(a), AlignmentOf(b), AlignmentOf(d));
+        int ab = ElementBytes(abType), db = ElementBytes(dType);
+        var key = new PlanKey(abType, dType, compute, s, bias != 0, OperandAlignment(a, s.StrideA, s.Batch, ab),
+            OperandAlignment(b, s.StrideB, s.Batch, ab), OperandAlignment(d, s.StrideD, s.Batch, db));
         if (!_plans.TryGetValue(key, out var plan))
         {
             plan = CreatePlan(handle, key);

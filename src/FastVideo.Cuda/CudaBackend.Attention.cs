@@ -1,3 +1,4 @@
+using FastVideo.Backends;
 using FastVideo.Cuda.Kernels;
 using FastVideo.Interop;
 using FastVideo.Tensors;
@@ -11,12 +12,13 @@ public sealed partial class CudaBackend
 
     /// <inheritdoc/>
     /// <remarks>
-    /// With <see cref="CudaBackendOptions.MixedPrecision"/>, no mask, D = Dv ∈ {64, 128}: q, k, v are rounded to
-    /// BF16 and the flash kernel runs (the Hopper wgmma kernel on sm_90 with <see cref="CudaBackendOptions.HopperAttention"/>), output
-    /// widened back to F32. Otherwise the F32 path: per chunk of (batch, head) entries and query rows,
-    /// S = scale·q·kᵀ (cuBLASLt, FP32) (+ mask, in place), P = softmax(S), o = P·v, with S and P bounded by
-    /// <see cref="AttentionScratchBytes"/>. Known difference: on the F32 path a row whose scores are all −∞
-    /// gives NaN (the softmax kernel's rule), not 0 as the contract and the CPU backend.
+    /// With <see cref="CudaBackendOptions.MixedPrecision"/>, no mask, D = Dv ∈ {64, 128} and a positive finite
+    /// scale: q, k, v are rounded to BF16 and the flash kernel runs (the Hopper wgmma kernel on sm_90 with
+    /// <see cref="CudaBackendOptions.HopperAttention"/>), output widened back to F32. Otherwise the F32 path: per
+    /// chunk of (batch, head) entries and query rows, S = scale·q·kᵀ (cuBLASLt, FP32) (+ mask, in place),
+    /// P = softmax(S), o = P·v, with S and P bounded by <see cref="AttentionScratchBytes"/>. A query row whose
+    /// scores are all −∞ gives 0 on both paths, as the contract and the CPU backend (the softmax runs with
+    /// zero_masked_rows; the flash kernels give 0 for a row with no valid key); no keys at all (Nk = 0) gives 0.
     /// </remarks>
     public Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, float scale)
     {
@@ -24,21 +26,10 @@ public sealed partial class CudaBackend
         RequireF32(q, op, "q");
         RequireF32(k, op, "k");
         RequireF32(v, op, "v");
-        if (q.Rank != 4) throw new ShapeMismatchException($"{op}: q must be [B, H, Nq, D], got [{ShapeUtil.Format(q.ShapeSpan)}]");
-        if (k.Rank != 4) throw new ShapeMismatchException($"{op}: k must be [B, H, Nk, D], got [{ShapeUtil.Format(k.ShapeSpan)}]");
-        if (v.Rank != 4) throw new ShapeMismatchException($"{op}: v must be [B, H, Nk, Dv], got [{ShapeUtil.Format(v.ShapeSpan)}]");
+        if (mask != null) RequireF32(mask, op, "mask");
+        long[]? maskStrides = OpShapes.Attention(q, k, v, mask);
         int b = q.Size(0), h = q.Size(1), nq = q.Size(2), d = q.Size(3);
         int nk = k.Size(2), dv = v.Size(3);
-        if (k.Size(0) != b || k.Size(1) != h || k.Size(3) != d)
-            throw new ShapeMismatchException($"{op}: k must be [{b}, {h}, Nk, {d}] to match q [{ShapeUtil.Format(q.ShapeSpan)}], got [{ShapeUtil.Format(k.ShapeSpan)}]");
-        if (v.Size(0) != b || v.Size(1) != h || v.Size(2) != nk)
-            throw new ShapeMismatchException($"{op}: v must be [{b}, {h}, {nk}, Dv] to match k [{ShapeUtil.Format(k.ShapeSpan)}], got [{ShapeUtil.Format(v.ShapeSpan)}]");
-        long[]? maskStrides = null;
-        if (mask != null)
-        {
-            RequireF32(mask, op, "mask");
-            maskStrides = MaskStrides(mask, [b, h, nq, nk]);
-        }
         var o = Empty([b, h, nq, dv]);
         if (o.Numel == 0) return o;
         // No keys: every row's scores are all −∞ (nothing to attend to), which gives 0.
@@ -49,7 +40,7 @@ public sealed partial class CudaBackend
         }
         try
         {
-            if (UseFlash(mask, d, dv, b, h)) FlashAttention(q, k, v, o, scale);
+            if (UseFlash(mask, d, dv, b, h, scale)) FlashAttention(q, k, v, o, scale);
             else AttentionF32(q, k, v, mask, maskStrides, o, scale);
             AfterOp(op);
             return o;
@@ -61,10 +52,14 @@ public sealed partial class CudaBackend
         }
     }
 
-    /// <summary>Whether the flash kernel takes this call (mixed precision, no mask, head dims it is built for).</summary>
-    internal bool UseFlash(Tensor? mask, int d, int dv, int batch, int heads) =>
+    /// <summary>
+    /// Whether the flash kernel takes this call: mixed precision, no mask, head dims it is built for, and a
+    /// positive finite scale (the kernels take the row max of the raw scores before scaling, which is the max
+    /// of the scaled ones only for scale &gt; 0; other scales take the F32 path).
+    /// </summary>
+    internal bool UseFlash(Tensor? mask, int d, int dv, int batch, int heads, float scale) =>
         Options.MixedPrecision && mask == null && d == dv && KernelCatalog.AttentionHeadDims.Contains(d) && batch <= 65535 && heads <= 65535
-        && HasModule(KernelCatalog.Modules.FlashAttention);
+        && scale > 0 && float.IsFinite(scale) && HasModule(KernelCatalog.Modules.FlashAttention);
 
     private bool UseHopperFlash => Options.HopperAttention && _device.Info.ComputeCapability == 90 && HasModule(KernelCatalog.Modules.FlashAttentionHopper);
 
@@ -109,7 +104,7 @@ public sealed partial class CudaBackend
                         new GemmShape(rows, nk, d, ce, TransposeB: true, StrideA: (long)nq * d, StrideB: (long)nk * d, StrideD: (long)rows * nk),
                         q.DataPointer + (nint)((e0 * nq + q0) * d * 4), k.DataPointer + (nint)(e0 * nk * d * 4), s.DataPointer, 0, scale);
                 if (mask != null) AddMask(mask, ms!, s.DataPointer, e0, ce, h, q0, rows, nk);
-                SoftmaxInto(pr.DataPointer, s.DataPointer, (long)ce * rows, nk);
+                SoftmaxInto(pr.DataPointer, s.DataPointer, (long)ce * rows, nk, zeroMaskedRows: true);
                 if (dv > 0)
                     _gemm.Run(f32, f32, CublasComputeType.F32,
                         new GemmShape(rows, dv, nk, ce, StrideA: (long)rows * nk, StrideB: (long)nk * dv, StrideD: (long)nq * dv),
@@ -137,23 +132,5 @@ public sealed partial class CudaBackend
             nint si = s + (nint)((long)i * rows * nk * 4);
             LaunchStrided("Attention mask", KernelCatalog.Add, [rows, nk], si, si, [nk, 1], m, [ms[2], ms[3]]);
         }
-    }
-
-    /// <summary>Element strides of <paramref name="mask"/> seen as [B, H, Nq, Nk]: 0 along broadcast (size-1 or missing leading) dimensions.</summary>
-    internal static long[] MaskStrides(Tensor mask, int[] target)
-    {
-        if (mask.Rank > 4)
-            throw new ShapeMismatchException($"Attention: mask must have rank ≤ 4 and broadcast to [{ShapeUtil.Format(target)}], got [{ShapeUtil.Format(mask.ShapeSpan)}]");
-        var own = ShapeUtil.Strides(mask.ShapeSpan);
-        var strides = new long[4];
-        int lead = 4 - mask.Rank;
-        for (int i = lead; i < 4; i++)
-        {
-            int size = mask.Size(i - lead);
-            if (size != 1 && size != target[i])
-                throw new ShapeMismatchException($"Attention: mask [{ShapeUtil.Format(mask.ShapeSpan)}] does not broadcast to [{ShapeUtil.Format(target)}] (B, H, Nq, Nk): dimension {i} is {size}, expected 1 or {target[i]}");
-            strides[i] = size == 1 ? 0 : own[i - lead];
-        }
-        return strides;
     }
 }

@@ -16,20 +16,7 @@ public sealed partial class CudaBackend
         const string op = "MatMul";
         RequireF32(a, op, "a");
         RequireF32(b, op, "b");
-        if (a.Rank < 2) throw new ShapeMismatchException($"{op}: a must be [..., M, K] (rank ≥ 2), got [{ShapeUtil.Format(a.ShapeSpan)}]");
-        if (b.Rank < 2) throw new ShapeMismatchException($"{op}: b must be [..., {(transposeB ? "N, K" : "K, N")}] (rank ≥ 2), got [{ShapeUtil.Format(b.ShapeSpan)}]");
-        int M = a.Size(-2), K = a.Size(-1);
-        int kb = transposeB ? b.Size(-1) : b.Size(-2), N = transposeB ? b.Size(-2) : b.Size(-1);
-        if (kb != K)
-            throw new ShapeMismatchException($"{op}: a [{ShapeUtil.Format(a.ShapeSpan)}] has K = {K} but b [{ShapeUtil.Format(b.ShapeSpan)}] " +
-                $"(transposeB = {transposeB}) has K = {kb}");
-        var aBatch = a.ShapeSpan[..^2];
-        var bBatch = b.ShapeSpan[..^2];
-        int[] batch = ShapeUtil.Broadcast(aBatch, bBatch, $"{op} batch dimensions of a [{ShapeUtil.Format(a.ShapeSpan)}] and b [{ShapeUtil.Format(b.ShapeSpan)}]");
-        var shape = new int[batch.Length + 2];
-        batch.CopyTo(shape, 0);
-        shape[^2] = M;
-        shape[^1] = N;
+        var (shape, aBatch, bBatch, batch, M, N, K) = OpShapes.MatMul(a, b, transposeB);
         if (K == 0) return Full(shape, 0f);
         var c = Empty(shape);
         try
@@ -46,8 +33,8 @@ public sealed partial class CudaBackend
                     a.DataPointer, b.DataPointer, c.DataPointer, 0, alpha);
             else
             {
-                var aOff = BatchOffsets(aBatch, batch, (long)M * K);
-                var bOff = BatchOffsets(bBatch, batch, (long)K * N);
+                var aOff = OpShapes.BatchOffsets(aBatch, batch, (long)M * K);
+                var bOff = OpShapes.BatchOffsets(bBatch, batch, (long)K * N);
                 for (long i = 0; i < count; i++)
                     _gemm.Run(f32, f32, compute, new GemmShape(M, N, K, 1, transposeB), a.DataPointer + (nint)(aOff[i] * 4),
                         b.DataPointer + (nint)(bOff[i] * 4), c.DataPointer + (nint)(i * M * N * 4), 0, alpha);
@@ -60,29 +47,6 @@ public sealed partial class CudaBackend
             c.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Element offsets, per entry of the broadcast batch shape, of the matching matrix in a tensor with batch shape <paramref name="own"/>.</summary>
-    internal static long[] BatchOffsets(ReadOnlySpan<int> own, int[] batch, long matrixElems)
-    {
-        long count = ShapeUtil.Numel(batch);
-        var offsets = new long[count];
-        var ownStrides = ShapeUtil.Strides(own);
-        int lead = batch.Length - own.Length;
-        var idx = new int[batch.Length];
-        for (long i = 0; i < count; i++)
-        {
-            long off = 0;
-            for (int d = lead; d < batch.Length; d++)
-                if (own[d - lead] != 1) off += idx[d] * ownStrides[d - lead];
-            offsets[i] = off * matrixElems;
-            for (int d = batch.Length - 1; d >= 0; d--)
-            {
-                if (++idx[d] < batch[d]) break;
-                idx[d] = 0;
-            }
-        }
-        return offsets;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using FastVideo.Backends;
 using FastVideo.Cuda.Kernels;
 using FastVideo.Tensors;
 
@@ -9,21 +10,7 @@ public sealed partial class CudaBackend
     public unsafe Tensor Permute(Tensor x, ReadOnlySpan<int> dims)
     {
         RequireHere(x, "Permute", "x");
-        int rank = x.Rank;
-        if (dims.Length != rank)
-            throw new ArgumentException($"Permute: dims [{ShapeUtil.Format(dims)}] has {dims.Length} entries, x [{ShapeUtil.Format(x.ShapeSpan)}] has rank {rank}");
-        var norm = new int[rank];
-        var seen = new bool[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            int p = dims[i] < 0 ? dims[i] + rank : dims[i];
-            if (p < 0 || p >= rank || seen[p])
-                throw new ArgumentException($"Permute: dims [{ShapeUtil.Format(dims)}] is not a permutation of 0..{rank - 1}");
-            seen[p] = true;
-            norm[i] = p;
-        }
-        var shape = new int[rank];
-        for (int i = 0; i < rank; i++) shape[i] = x.ShapeSpan[norm[i]];
+        var (norm, shape) = OpShapes.Permute(x, dims);
         var y = Empty(shape, x.DType);
         return Run(y, () =>
         {

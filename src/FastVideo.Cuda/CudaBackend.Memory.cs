@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FastVideo.Backends;
 using FastVideo.Backends.Cpu;
 using FastVideo.Cuda.Kernels;
 using FastVideo.Interop;
@@ -93,15 +94,15 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Element-wise conversion. F32/BF16/F16 among themselves run the convert kernels (round to nearest even).
-    /// Conversions to or from integer dtypes have no kernel yet and throw <see cref="NotImplementedException"/>.
+    /// Element-wise conversion by the CPU backend's rules (<c>CpuCast</c>): F32/BF16/F16 among themselves run the
+    /// vectorised convert kernels (round to nearest even); every pair involving I32, I64, U8 or Bool runs
+    /// fv_cast_any (float → integer truncates and saturates, NaN → 0; → U8 wraps; integer → integer wraps;
+    /// → Bool is ≠ 0). The same dtype is a copy.
     /// </summary>
     public Tensor Cast(Tensor x, DType dtype)
     {
         RequireHere(x, "Cast", "x");
         if (x.DType == dtype) return Copy(x);
-        if (!x.DType.IsFloat() || !dtype.IsFloat())
-            throw new NotImplementedException($"Cast {x.DType} → {dtype}: the CUDA backend converts only between F32, BF16 and F16");
         var y = Empty(x.ShapeSpan, dtype);
         try
         {
@@ -115,12 +116,14 @@ public sealed partial class CudaBackend
         }
     }
 
-    /// <summary>Queues the float conversion of <paramref name="n"/> elements between two device buffers.</summary>
+    /// <summary>Queues the conversion of <paramref name="n"/> elements between two device buffers (from ≠ to).</summary>
     internal void CastInto(nint x, DType from, nint y, DType to, long n)
     {
         if (n == 0) return;
-        var p = new UnaryParams { Y = y, X = x, N = n };
-        Launch(KernelCatalog.Cast(from, to), LaunchConfig.GridStride(n, 8), p);
+        if (from.IsFloat() && to.IsFloat())
+            Launch(KernelCatalog.Cast(from, to), LaunchConfig.GridStride(n, 8), new UnaryParams { Y = y, X = x, N = n });
+        else
+            Launch(KernelCatalog.CastAny, LaunchConfig.GridStride(n), new CastParams { Y = y, X = x, N = n, From = (int)from, To = (int)to });
     }
 
     /// <summary>A device copy of <paramref name="t"/> as <paramref name="dtype"/> (a new reference when it already is).</summary>
@@ -130,28 +133,11 @@ public sealed partial class CudaBackend
     public Tensor Concat(IReadOnlyList<Tensor> tensors, int dim)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        Require(tensors.Count > 0, "Concat", "needs at least one tensor");
+        for (int k = 0; k < tensors.Count; k++) RequireHere(tensors[k], "Concat", $"tensors[{k}]");
+        var (d, shape) = OpShapes.Concat(tensors, dim);
         var first = tensors[0];
-        RequireHere(first, "Concat", "tensors[0]");
-        int rank = first.Rank;
-        Require(rank > 0, "Concat", "tensors[0] is a scalar (rank 0); concatenation needs rank ≥ 1");
-        int d = NormDimFor("Concat", dim, rank);
-        var shape = first.Shape;
-        long total = 0;
-        for (int k = 0; k < tensors.Count; k++)
-        {
-            var t = tensors[k];
-            RequireHere(t, "Concat", $"tensors[{k}]");
-            if (t.DType != first.DType)
-                throw new ArgumentException($"Concat: tensors[{k}] is {t.DType}, tensors[0] is {first.DType}");
-            bool ok = t.Rank == rank;
-            for (int i = 0; ok && i < rank; i++) ok = i == d || t.ShapeSpan[i] == shape[i];
-            if (!ok)
-                throw new ShapeMismatchException(
-                    $"Concat: tensors[{k}] [{ShapeUtil.Format(t.ShapeSpan)}] must match tensors[0] [{ShapeUtil.Format(first.ShapeSpan)}] in every dimension but {d}");
-            total += t.ShapeSpan[d];
-        }
-        shape[d] = checked((int)total);
+        int rank = shape.Length;
+        long total = shape[d];
         var y = Empty(shape, first.DType);
         try
         {
@@ -180,14 +166,8 @@ public sealed partial class CudaBackend
     public Tensor Slice(Tensor x, int dim, int start, int length)
     {
         RequireHere(x, "Slice", "x");
-        Require(x.Rank > 0, "Slice", "x is a scalar (rank 0)");
-        int d = NormDimFor("Slice", dim, x.Rank);
+        var (d, shape) = OpShapes.Slice(x, dim, start, length);
         int size = x.ShapeSpan[d];
-        if (start < 0 || length < 0 || (long)start + length > size)
-            throw new ArgumentOutOfRangeException(nameof(start),
-                $"Slice: range [{start}, {(long)start + length}) is outside dimension {d} (size {size}) of x [{ShapeUtil.Format(x.ShapeSpan)}]");
-        var shape = x.Shape;
-        shape[d] = length;
         var y = Empty(shape, x.DType);
         try
         {
@@ -210,17 +190,7 @@ public sealed partial class CudaBackend
     public Tensor[] Split(Tensor x, ReadOnlySpan<int> sizes, int dim)
     {
         RequireHere(x, "Split", "x");
-        Require(x.Rank > 0, "Split", "x is a scalar (rank 0)");
-        int d = NormDimFor("Split", dim, x.Rank);
-        long sum = 0;
-        foreach (int s in sizes)
-        {
-            if (s < 0) throw new ArgumentException($"Split: negative size {s} in sizes [{ShapeUtil.Format(sizes)}]");
-            sum += s;
-        }
-        if (sum != x.ShapeSpan[d])
-            throw new ShapeMismatchException(
-                $"Split: sizes [{ShapeUtil.Format(sizes)}] add up to {sum}, dimension {d} of x [{ShapeUtil.Format(x.ShapeSpan)}] is {x.ShapeSpan[d]}");
+        int d = OpShapes.Split(x, sizes, dim);
         var parts = new Tensor[sizes.Length];
         int start = 0;
         try

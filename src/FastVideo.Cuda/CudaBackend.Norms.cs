@@ -19,8 +19,10 @@ public sealed partial class CudaBackend
         });
     }
 
-    private void SoftmaxInto(nint y, nint x, long rows, int cols) =>
-        Launch(KernelCatalog.Softmax, KernelCatalog.RowLaunch(rows, cols, DType.F32), new SoftmaxParams { Y = y, X = x, Rows = rows, Cols = cols });
+    /// <summary>Softmax of <paramref name="rows"/> contiguous rows; <paramref name="zeroMaskedRows"/>: an all −∞ row gives 0, not NaN (attention).</summary>
+    private void SoftmaxInto(nint y, nint x, long rows, int cols, bool zeroMaskedRows = false) =>
+        Launch(KernelCatalog.Softmax, KernelCatalog.RowLaunch(rows, cols, DType.F32),
+            new SoftmaxParams { Y = y, X = x, Rows = rows, Cols = cols, ZeroMaskedRows = zeroMaskedRows ? 1 : 0 });
 
     /// <summary>LayerNorm over the last dimension (fv_layernorm_f32: two-pass, mean in double, biased variance).</summary>
     public Tensor LayerNorm(Tensor x, Tensor? weight, Tensor? bias, float eps)

@@ -36,14 +36,13 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// The dtypes each op takes (as the CPU backend), and only where every kernel module it needs is present
-    /// (as a source or a fatbin) and, for GEMM ops, cuBLASLt loads. Cast covers F32/BF16/F16 only.
+    /// (as a source or a fatbin) and, for GEMM ops, cuBLASLt loads.
     /// </summary>
     public bool Supports(Op op, DType dtype)
     {
         bool types = op switch
         {
-            Op.Copy or Op.Slice or Op.Permute or Op.Concat or Op.Fill => true,
-            Op.Cast => dtype.IsFloat(),
+            Op.Copy or Op.Slice or Op.Permute or Op.Concat or Op.Fill or Op.Cast => true,
             Op.Embedding => dtype is DType.I32 or DType.I64 || dtype.IsFloat(),
             Op.Linear or Op.Conv2d or Op.Conv3d => dtype.IsFloat(),
             _ => dtype == DType.F32,

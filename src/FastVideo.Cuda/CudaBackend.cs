@@ -141,11 +141,4 @@ public sealed partial class CudaBackend : IBackend
         RequireHere(t, op, arg);
         if (t.DType != DType.F32) throw new ArgumentException($"{op}: {arg} must be F32, got {t.DType} [{ShapeUtil.Format(t.ShapeSpan)}]");
     }
-
-    internal static int NormDimFor(string op, int dim, int rank)
-    {
-        int d = dim < 0 ? dim + rank : dim;
-        if (d < 0 || d >= rank) throw new ArgumentOutOfRangeException(nameof(dim), dim, $"{op}: dimension {dim} is out of range for rank {rank}");
-        return d;
-    }
 }

@@ -21,7 +21,7 @@ public sealed class KernelModules : IDisposable
     private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ModuleOrigin> _origins = new(StringComparer.Ordinal);
     private readonly Dictionary<(string, string), CudaFunction> _functions = new();
-    private readonly HashSet<nint> _sharedRaised = new();
+    private readonly Dictionary<nint, int> _sharedRaised = new(); // function → dynamic shared bytes it may launch with
     private readonly object _gate = new();
 
     // NVRTC output per (module, architecture, NVRTC version): compiled once per process however many backends
@@ -59,17 +59,41 @@ public sealed class KernelModules : IDisposable
         }
     }
 
-    /// <summary>Raises <paramref name="function"/>'s dynamic shared memory limit once, when a launch needs more than the default 48 KiB.</summary>
+    /// <summary>
+    /// Makes <paramref name="function"/> launchable with <paramref name="bytes"/> of dynamic shared memory: raises
+    /// its limit (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) when static + dynamic exceed the default 48 KiB
+    /// and it has not been raised that far yet; throws when even the device's opt-in maximum is too small.
+    /// </summary>
     public void EnsureDynamicSharedMemory(CudaFunction function, int bytes)
     {
-        if (bytes <= 48 * 1024) return;
+        if (bytes <= 0) return;
         lock (_gate)
         {
-            if (!_sharedRaised.Add(function.Handle)) return;
-            if (bytes > _device.Info.SharedMemoryPerBlockOptin)
-                throw new InvalidOperationException($"kernel {function.Name} needs {bytes} bytes of shared memory; {_device.Info.Name} allows {_device.Info.SharedMemoryPerBlockOptin}");
-            function.SetMaxDynamicSharedMemory(bytes);
+            _sharedRaised.TryGetValue(function.Handle, out int raised);
+            if (raised >= bytes) return;
+            int staticBytes = function.GetAttribute(CudaFunction.AttrSharedSizeBytes);
+            int? raise = DynamicSharedMemoryToRaise(bytes, staticBytes, _device.Info.SharedMemoryPerBlockOptin, function.Name, _device.Info.Name);
+            if (raise is int value) function.SetMaxDynamicSharedMemory(value);
+            _sharedRaised[function.Handle] = bytes;
         }
+    }
+
+    /// <summary>Shared memory a block may use without opting in (static + dynamic).</summary>
+    public const int DefaultSharedMemoryPerBlock = 48 * 1024;
+
+    /// <summary>
+    /// The pure rule of <see cref="EnsureDynamicSharedMemory"/>: null when static + dynamic fit the default 48 KiB,
+    /// else the dynamic size to raise the limit to; throws <see cref="InvalidOperationException"/> when static +
+    /// dynamic exceed the device's opt-in maximum per block (the launch would fail with an unhelpful error).
+    /// </summary>
+    public static int? DynamicSharedMemoryToRaise(int dynamicBytes, int staticBytes, int optinPerBlock, string kernel, string device)
+    {
+        long total = (long)dynamicBytes + staticBytes;
+        if (total <= DefaultSharedMemoryPerBlock) return null;
+        if (total > optinPerBlock)
+            throw new InvalidOperationException(
+                $"kernel {kernel} needs {dynamicBytes} bytes of dynamic + {staticBytes} of static shared memory; {device} allows {optinPerBlock} per block");
+        return dynamicBytes;
     }
 
     /// <summary>Loads <paramref name="module"/> now (a warm-up, or to report where it came from).</summary>

@@ -7,6 +7,13 @@
 // ISA; the kernels' own index arithmetic, masking, reductions and pipelines run unchanged.
 // Not emulated: timing, memory-model races (cp.async and wgmma are synchronous). The sm_90a pieces of the
 // Hopper kernel (mbarrier, wgmma) are in fv_emu_sm90.h.
+// What a GPU would do differently, made visible here: shared memory starts every block as 0xFF bytes (NaN; the
+// hardware leaves garbage, so a read before any write must not look like zeros), and the fibers of a block
+// run in a different order per block (ascending, descending, odds before evens, by blockIdx), so a missing
+// __syncthreads/__syncwarp between a write and another thread's read fails in one of the orders whichever
+// thread writes first. A 16/8-byte vector access (uint4, float4, uint2, float2, cp.async, ldmatrix rows) through a
+// misaligned address, which faults on a GPU, stops the lab; run_emu.sh adds -fsanitize=alignment (trap mode)
+// for misaligned scalar accesses.
 // Force-included with -include before the kernel sources, compiled as host C++ (-DFV_EMULATE).
 #pragma once
 #define FV_EMULATE 1
@@ -40,12 +47,36 @@ struct dim3
     unsigned x = 1, y = 1, z = 1;
     dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
 };
-struct alignas(16) uint4 { unsigned x, y, z, w; };
-struct alignas(8) uint2 { unsigned x, y; };
-struct alignas(16) float4 { float x, y, z, w; };
-struct alignas(8) float2 { float x, y; };
-inline uint4 make_uint4(unsigned a, unsigned b, unsigned c, unsigned d) { return {a, b, c, d}; }
-inline float2 make_float2(float a, float b) { return {a, b}; }
+// CUDA's vector types. A GPU loads and stores them with one 16- or 8-byte access, which faults ("misaligned
+// address") unless the address is a multiple of the size; x86 does not care, so here every copy from and
+// assignment to one checks the address it touches (a struct copy escapes -fsanitize=alignment).
+inline void fv_emu_check_align(const void* p, size_t a, const char* type)
+{
+    // The compiler may assume a T* is aligned to alignof(T) and fold the test away; hide the address from it.
+    uintptr_t addr = (uintptr_t)p;
+    asm volatile("" : "+r"(addr));
+    if (addr % a != 0) { std::fprintf(stderr, "fv_emu: misaligned %s access at %p (the GPU would fault)\n", type, p); std::abort(); }
+}
+#define FV_EMU_VECTOR(T, E, N, ALIGN, ...)                                                          \
+    struct alignas(ALIGN) T                                                                        \
+    {                                                                                              \
+        E __VA_ARGS__;                                                                             \
+        T() = default;                                                                             \
+        T(const T& o) { fv_emu_check_align(&o, ALIGN, #T); std::memcpy((void*)this, (const void*)&o, N * sizeof(E)); } \
+        T& operator=(const T& o)                                                                   \
+        {                                                                                          \
+            fv_emu_check_align(this, ALIGN, #T);                                                   \
+            std::memcpy((void*)this, (const void*)&o, N * sizeof(E));                              \
+            return *this;                                                                          \
+        }                                                                                          \
+    };
+FV_EMU_VECTOR(uint4, unsigned, 4, 16, x, y, z, w)
+FV_EMU_VECTOR(uint2, unsigned, 2, 8, x, y)
+FV_EMU_VECTOR(float4, float, 4, 16, x, y, z, w)
+FV_EMU_VECTOR(float2, float, 2, 8, x, y)
+#undef FV_EMU_VECTOR
+inline uint4 make_uint4(unsigned a, unsigned b, unsigned c, unsigned d) { uint4 r; r.x = a; r.y = b; r.z = c; r.w = d; return r; }
+inline float2 make_float2(float a, float b) { float2 r; r.x = a; r.y = b; return r; }
 
 // ---- per-thread context: fibers ------------------------------------------------------------------------------
 
@@ -189,6 +220,8 @@ inline void* fv_emu_smem_ptr(uint32_t a) { return __start_fv_smem + a; }
 inline void fv_emu_ldmatrix_x4(uint32_t addr, uint32_t* r, bool trans)
 {
     const int lane = fv_emu_lane();
+    // Each row address must be 16-byte aligned (the 8 rows of a matrix are 16-byte rows).
+    if ((addr & 15u) != 0) { std::fprintf(stderr, "fv_emu: misaligned ldmatrix row address %u\n", addr); std::abort(); }
     fv_emu_slot(lane)[0] = addr;
     fv_emu_warp_sync();
     for (int m = 0; m < 4; m++)
@@ -285,10 +318,19 @@ inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t
         t.stack.resize(256 * 1024);
         t.body = [kernel, &p] { kernel(p); };
     }
+    std::vector<FvEmuThread*> order(n);
     for (unsigned z = 0; z < grid.z; z++)
         for (unsigned y = 0; y < grid.y; y++)
             for (unsigned x = 0; x < grid.x; x++)
             {
+                std::memset(__start_fv_smem, 0xFF, (size_t)(__stop_fv_smem - __start_fv_smem));
+                // Scheduling order of this block's fibers: 0 ascending, 1 descending, 2 odd threads then even ones.
+                const unsigned kind = (x + y + z) % 3;
+                for (int i = 0; i < n; i++)
+                {
+                    const int j = kind == 0 ? i : kind == 1 ? n - 1 - i : (i < n / 2 ? 2 * i + 1 : 2 * (i - n / 2));
+                    order[i] = &threads[j];
+                }
                 for (auto& t : threads)
                 {
                     t.bid = dim3(x, y, z);
@@ -303,13 +345,13 @@ inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t
                 for (int live = n; live > 0;)
                 {
                     live = 0;
-                    for (auto& t : threads)
+                    for (FvEmuThread* t : order)
                     {
-                        if (t.done) continue;
-                        fv_emu_cur = &t;
-                        swapcontext(&blk.scheduler, &t.ctx);
+                        if (t->done) continue;
+                        fv_emu_cur = t;
+                        swapcontext(&blk.scheduler, &t->ctx);
                         fv_emu_cur = nullptr;
-                        live += t.done ? 0 : 1;
+                        live += t->done ? 0 : 1;
                     }
                 }
                 if (blk.block_bar.count != 0)

@@ -18,6 +18,23 @@ public static class SelfTestCases
 
     private static string Dims(int[] s) => s.Length == 0 ? "scalar" : string.Join("x", s);
 
+    /// <summary>
+    /// <paramref name="mask"/> with every entry whose index along <paramref name="dim"/> is below
+    /// <paramref name="count"/> set to −∞ (−∞ added), built from backend ops so the reference and the candidate
+    /// take the same steps. With dim = the query dim this masks whole query rows (their attention must be 0).
+    /// </summary>
+    public static Tensor MaskLeading(IBackend b, Tensor mask, int dim, int count)
+    {
+        var top = mask.Shape;
+        var rest = mask.Shape;
+        top[dim] = count;
+        rest[dim] -= count;
+        using var inf = b.Full(top, float.NegativeInfinity);
+        using var zero = b.Full(rest, 0f);
+        using var add = b.Concat([inf, zero], dim);
+        return b.Add(mask, add);
+    }
+
     private static SelfTestCase C(Op op, string label, DType dtype, SelfTestInput[] inputs, Func<IBackend, Tensor[], Tensor> run, bool mixed = false) =>
         new(op, $"{label} {dtype.ToString().ToLowerInvariant()}", dtype, mixed, inputs, (b, t) => [run(b, t)]);
 
@@ -35,6 +52,24 @@ public static class SelfTestCases
             (DType.F16, DType.F32, new[] { 1 }), (DType.BF16, DType.F16, new[] { 5, 33 }), (DType.F16, DType.BF16, new[] { 7 }),
         })
             l.Add(C(Op.Cast, $"{Dims(s)} →{to.ToString().ToLowerInvariant()}", from, [Of(from, s)], (b, t) => b.Cast(t[0], to)));
+        // Integer casts (fv_cast_any): saturation, wrap-around, → Bool, and integer → float rounding.
+        foreach (var (from, to, s, input) in new[]
+        {
+            (DType.F32, DType.I32, new[] { 3, 1, 37 }, new SelfTestInput([3, 1, 37], DType.F32, InputDistribution.Uniform, -3e9f, 3e9f)),
+            (DType.F32, DType.I64, [5, 33], new([5, 33], DType.F32, InputDistribution.Uniform, -1e12f, 1e12f)),
+            (DType.F32, DType.U8, [7, 9], new([7, 9], DType.F32, InputDistribution.Uniform, -300f, 300f)),
+            (DType.BF16, DType.I32, [1], new([1], DType.BF16, InputDistribution.Uniform, -50f, 50f)),
+            (DType.F32, DType.Bool, [4, 5], new([4, 5], DType.F32, InputDistribution.Ids, Vocab: 2)),
+            (DType.I64, DType.F32, [3, 1, 37], new([3, 1, 37], DType.I64, InputDistribution.Ids, Vocab: 1 << 30)),
+            (DType.I32, DType.BF16, [5, 33], new([5, 33], DType.I32, InputDistribution.Ids, Vocab: 100_000)),
+            (DType.I64, DType.F16, [7], new([7], DType.I64, InputDistribution.Ids, Vocab: 70_000)),
+            (DType.I64, DType.I32, [2, 3, 4], new([2, 3, 4], DType.I64, InputDistribution.Ids, Vocab: 1 << 20)),
+            (DType.I32, DType.U8, [9, 11], new([9, 11], DType.I32, InputDistribution.Ids, Vocab: 1000)),
+            (DType.U8, DType.F32, [7], new([7], DType.U8, InputDistribution.Ids, Vocab: 256)),
+            (DType.U8, DType.I64, [3, 5], new([3, 5], DType.U8, InputDistribution.Ids, Vocab: 256)),
+            (DType.Bool, DType.F32, [6, 2], new([6, 2], DType.Bool, InputDistribution.Ids, Vocab: 2)),
+        })
+            l.Add(C(Op.Cast, $"{Dims(s)} →{to.ToString().ToLowerInvariant()}", from, [input], (b, t) => b.Cast(t[0], to)));
 
         // ---- GEMM
         foreach (var (a, bs, tb, alpha) in new[]
@@ -158,6 +193,24 @@ public static class SelfTestCases
             if (ms != null) inputs.Add(new(ms, Distribution: InputDistribution.Uniform, Lo: -3, Hi: 0));
             l.Add(C(Op.Attention, $"q {Dims(qs)} k {Dims(ks)}{(vs[3] != qs[3] ? $" dv {vs[3]}" : "")}{(ms != null ? $" mask {Dims(ms)}" : "")}", DType.F32, inputs.ToArray(),
                 (b, t) => b.Attention(t[0], t[1], t[2], ms != null ? t[3] : null, scale), mixed));
+        }
+
+        // Fully masked query rows (and a batch whose keys are all masked) give 0 on every path, as on the CPU.
+        foreach (var (qs, ks, ms, dim, count) in new[]
+        {
+            (new[] { 1, 2, 5, 8 }, new[] { 1, 2, 7, 8 }, new[] { 1, 1, 5, 7 }, 2, 2),
+            ([2, 3, 17, 16], [2, 3, 33, 16], [2, 1, 1, 33], 0, 1),
+            ([1, Heads, 257, HeadDim], [1, Heads, 300, HeadDim], [1, 1, 257, 300], 2, 100),
+        })
+        {
+            float scale = 1f / MathF.Sqrt(qs[3]);
+            l.Add(C(Op.Attention, $"q {Dims(qs)} k {Dims(ks)} mask {Dims(ms)} −∞ below {count} in dim {dim}", DType.F32,
+                [F32(qs), F32(ks), F32(ks), new(ms, Distribution: InputDistribution.Uniform, Lo: -3, Hi: 0)],
+                (b, t) =>
+                {
+                    using var m = MaskLeading(b, t[3], dim, count);
+                    return b.Attention(t[0], t[1], t[2], m, scale);
+                }));
         }
 
         // ---- layout

@@ -16,7 +16,7 @@ public sealed record SelfTestResult(SelfTestCase Case, SelfTestStatus Status, do
 /// seed is printed so a failure can be replayed), the op run on the CPU backend (the reference) and on the exact or
 /// mixed-precision CUDA backend. The CUDA allocators poison every buffer with NaN before the op writes it, so an
 /// element left unwritten fails the case. Error = ‖cuda − cpu‖₂ / ‖cpu‖₂ over all outputs; a non-finite CUDA
-/// value where the reference is finite fails the case whatever the error.
+/// value where the reference is finite, or any differing value of an integer output, fails the case whatever the error.
 /// </summary>
 public sealed class SelfTestRunner
 {
@@ -89,7 +89,7 @@ public sealed class SelfTestRunner
         if (reference.Length != result.Length)
             return new(c, SelfTestStatus.Failed, double.NaN, 0, ms, $"{result.Length} outputs, the CPU gives {reference.Length}");
         double num = 0, den = 0;
-        int nonFinite = 0;
+        int nonFinite = 0, intMismatches = 0;
         string? first = null;
         for (int k = 0; k < reference.Length; k++)
         {
@@ -98,8 +98,14 @@ public sealed class SelfTestRunner
                     $"output {k}: [{ShapeUtil.Format(result[k].ShapeSpan)}] {result[k].DType}, the CPU gives [{ShapeUtil.Format(reference[k].ShapeSpan)}] {reference[k].DType}");
             var r = ReadAsDouble(reference[k]);
             var g = ReadAsDouble(result[k]);
+            bool exact = !reference[k].DType.IsFloat(); // integer and Bool results must match exactly
             for (int i = 0; i < r.Length; i++)
             {
+                if (exact && r[i] != g[i])
+                {
+                    intMismatches++;
+                    first ??= $"output {k}[{i}] = {g[i]}, the CPU gives {r[i]}";
+                }
                 if (double.IsFinite(r[i]) != double.IsFinite(g[i]) || (!double.IsFinite(r[i]) && !(double.IsNaN(r[i]) && double.IsNaN(g[i])) && r[i] != g[i]))
                 {
                     nonFinite++;
@@ -113,8 +119,10 @@ public sealed class SelfTestRunner
             }
         }
         double rel = den > 0 ? Math.Sqrt(num / den) : Math.Sqrt(num);
-        bool ok = nonFinite == 0 && rel <= c.Tolerance;
-        string msg = nonFinite > 0 ? $"{nonFinite} non-finite mismatches, first {first}" : ok ? "" : $"relative L2 {rel:E2} > {c.Tolerance:E0}";
+        bool ok = nonFinite == 0 && intMismatches == 0 && rel <= c.Tolerance;
+        string msg = nonFinite > 0 ? $"{nonFinite} non-finite mismatches, first {first}"
+            : intMismatches > 0 ? $"{intMismatches} integer values differ, first {first}"
+            : ok ? "" : $"relative L2 {rel:E2} > {c.Tolerance:E0}";
         return new(c, ok ? SelfTestStatus.Passed : SelfTestStatus.Failed, rel, nonFinite, ms, msg);
     }
 

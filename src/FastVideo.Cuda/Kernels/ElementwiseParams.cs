@@ -59,7 +59,24 @@ public struct FillParams
     public int Reserved;
 }
 
-/// <summary>Mirror of <c>FvSoftmaxParams</c> (kernels/elementwise/reduce.cu): softmax over the last dim of a contiguous [Rows, Cols] F32 tensor.</summary>
+/// <summary>
+/// Mirror of <c>FvCastParams</c> (kernels/elementwise/convert.cu): y[i] = x[i] converted from dtype From to dtype To
+/// (<see cref="FastVideo.Tensors.DType"/> codes) by the CPU backend's rules; N elements, contiguous.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct CastParams
+{
+    public nint Y;
+    public nint X;
+    public long N;
+    public int From;
+    public int To;
+}
+
+/// <summary>
+/// Mirror of <c>FvSoftmaxParams</c> (kernels/elementwise/reduce.cu): softmax over the last dim of a contiguous
+/// [Rows, Cols] F32 tensor. ZeroMaskedRows ≠ 0: a row of only −∞ gives 0 (attention's rule) instead of NaN.
+/// </summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct SoftmaxParams
 {
@@ -67,7 +84,7 @@ public struct SoftmaxParams
     public nint X;
     public long Rows;
     public int Cols;
-    public int Reserved;
+    public int ZeroMaskedRows;
 }
 
 /// <summary>

@@ -179,6 +179,9 @@ public static class KernelCatalog
     /// <summary>Float-to-float cast (FvUnaryParams).</summary>
     public static KernelEntry Cast(DType from, DType to) => Pick(Modules.Convert, $"fv_cast_{Suffix(from)}_{Suffix(to)}", CastEntries, "Cast");
 
+    /// <summary>Cast between any two dtypes, chosen at run time (FvCastParams); integer casts take it, float pairs the entries above.</summary>
+    public static readonly KernelEntry CastAny = new(Modules.Convert, "fv_cast_any");
+
     /// <summary>Fill with a bit pattern (FvFillParams), any element size 1, 2, 4, 8.</summary>
     public static readonly KernelEntry Fill = new(Modules.Convert, "fv_fill");
 
@@ -223,7 +226,7 @@ public static class KernelCatalog
         .. FlashAttentionEntries, .. FlashAttentionHopperEntries,
         .. UnaryEntries, Axpby, AddContiguous, SubContiguous, MulContiguous, DivContiguous,
         Add, Sub, Mul, Div, Modulate, AddGated,
-        .. CastEntries, Fill, Softmax, ReduceRows, ReduceCols, Rope,
+        .. CastEntries, CastAny, Fill, Softmax, ReduceRows, ReduceCols, Rope,
         .. LayoutEntries, .. Im2ColEntries,
     ];
 }

@@ -24,4 +24,15 @@ public class GemmShapeTests
     [TestCase(0x100, 256)]
     public void AlignmentIsTheLargestPowerOfTwoUpTo256(long pointer, int expected) =>
         Assert.That(CublasLtGemm.AlignmentOf((nint)pointer), Is.EqualTo(expected));
+
+    [Test]
+    public void BatchedOperandsAreOnlyAsAlignedAsTheirBatchStride()
+    {
+        // Attention F32 path: S [ce, 17, 33] F32, entries 2 244 bytes apart: 4-byte alignment whatever the base.
+        Assert.That(CublasLtGemm.OperandAlignment(0x10000, 17 * 33, batch: 3, elementBytes: 4), Is.EqualTo(4));
+        Assert.That(CublasLtGemm.OperandAlignment(0x10000, 17 * 33, batch: 1, elementBytes: 4), Is.EqualTo(256), "one entry: the stride is never used");
+        Assert.That(CublasLtGemm.OperandAlignment(0x10000, 1560 * 128, batch: 12, elementBytes: 4), Is.EqualTo(256));
+        Assert.That(CublasLtGemm.OperandAlignment(0x10008, 64, batch: 2, elementBytes: 2), Is.EqualTo(8), "the base pointer still counts");
+        Assert.That(CublasLtGemm.OperandAlignment(0x10000, 5 * 3, batch: 2, elementBytes: 2), Is.EqualTo(2));
+    }
 }

@@ -34,6 +34,7 @@ public sealed partial class KernelAbiTests
         ["FvBinaryParams"] = typeof(BinaryParams),
         ["FvBroadcastParams"] = typeof(BroadcastParams),
         ["FvFillParams"] = typeof(FillParams),
+        ["FvCastParams"] = typeof(CastParams),
         ["FvSoftmaxParams"] = typeof(SoftmaxParams),
         ["FvReduceParams"] = typeof(ReduceParams),
         ["FvRopeParams"] = typeof(RopeParams),

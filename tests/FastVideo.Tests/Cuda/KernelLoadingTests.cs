@@ -21,6 +21,22 @@ public class KernelLoadingTests
     }
 
     [Test]
+    public void DynamicSharedMemoryIsRaisedOnlyPastTheDefaultAndCheckedAgainstTheOptInLimit()
+    {
+        const int h100 = 232_448; // cudaDevAttrMaxSharedMemoryPerBlockOptin on an H100 (227 KiB)
+        int hopperD128 = KernelCatalog.FlashAttentionHopperSharedBytes(128);
+        Assert.That(KernelModules.DynamicSharedMemoryToRaise(hopperD128, 40, h100, "k", "H100"), Is.EqualTo(hopperD128));
+        Assert.That(KernelModules.DynamicSharedMemoryToRaise(1000, 0, h100, "k", "H100"), Is.Null, "under 48 KiB: no attribute call");
+        Assert.That(KernelModules.DynamicSharedMemoryToRaise(48 * 1024, 40, h100, "k", "H100"), Is.EqualTo(48 * 1024),
+            "48 KiB dynamic plus static shared memory is past the default: the limit must be raised");
+        Assert.That(KernelModules.DynamicSharedMemoryToRaise(48 * 1024, 0, h100, "k", "H100"), Is.Null);
+        var e = Assert.Throws<InvalidOperationException>(() => KernelModules.DynamicSharedMemoryToRaise(h100, 16, h100, "fv_x", "H100"))!;
+        Assert.That(e.Message, Does.Contain("fv_x").And.Contain("232448"));
+        // A part with a 64 KiB opt-in maximum cannot run the D = 128 Hopper layout.
+        Assert.That(() => KernelModules.DynamicSharedMemoryToRaise(hopperD128, 40, 65_536, "k", "small"), Throws.InvalidOperationException);
+    }
+
+    [Test]
     public void NvrtcOptionsMirrorTheCmakeBuild()
     {
         var o = KernelModules.NvrtcOptions("sm_90a", "attention");

@@ -103,6 +103,22 @@ public class WanVaeGoldenTests
         Assert.That(v.All(x => x is >= -1f and <= 1f), "Decode clamps to [-1, 1]");
     }
 
+    [Test]
+    public void ShardedCheckpointFolderLoadsLikeTheSingleFile()
+    {
+        // save_pretrained shards a large VAE the same way as a transformer: the folder loader must follow the index.
+        using var dir = new FastVideo.Tests.Loading.TempDir();
+        var model = Golden.Path_("wan_vae", "model");
+        File.Copy(System.IO.Path.Combine(model, "config.json"), System.IO.Path.Combine(dir.Path, "config.json"));
+        FastVideo.Tests.Loading.ShardedSafetensorsTests.Split(System.IO.Path.Combine(model, AutoencoderKLWan.WeightsFileName), dir.Path, "diffusion_pytorch_model", 2);
+        using var sharded = AutoencoderKLWan.FromPretrained(dir.Path, CpuBackend.Default);
+        using var g = Open("decode_1f.safetensors");
+        using var latents = g.LoadF32("latents");
+        using var expected = _vae.DecodeUnclamped(latents);
+        using var actual = sharded.DecodeUnclamped(latents);
+        Assert.That(actual.ToArray<float>(), Is.EqualTo(expected.ToArray<float>()), "same parameters, same arithmetic: bit-identical");
+    }
+
     [TestCase("decode_3f")]
     [TestCase("decode_1f")]
     public void DecoderChunkOutputsMatchDiffusers(string golden)

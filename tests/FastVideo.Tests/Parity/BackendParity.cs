@@ -60,6 +60,7 @@ public sealed class BackendParity(IBackend reference, IBackend candidate)
                 InputKind.Uniform => Numerics.RandomUniform(n, seed, s.Lo, s.Hi),
                 InputKind.AwayFromZero => AwayFromZero(n, seed),
                 InputKind.Ids => Ids(n, seed, s.Vocab),
+                InputKind.Special => Special(n, seed),
                 _ => Numerics.RandomNormal(n, seed, s.Scale),
             };
             var bytes = new byte[(long)n * s.DType.Size()];
@@ -74,6 +75,21 @@ public sealed class BackendParity(IBackend reference, IBackend candidate)
         var rng = new Random(seed);
         var f = new float[n];
         for (int i = 0; i < n; i++) f[i] = (float)((0.5 + 1.5 * rng.NextDouble()) * (rng.Next(2) == 0 ? -1 : 1));
+        return f;
+    }
+
+    /// <summary>Values where conversions differ by rule: ties, type limits (2³¹, 2⁶³ and their neighbours), ±∞, NaN, subnormals.</summary>
+    public static readonly float[] SpecialValues =
+    [
+        0f, -0f, 0.4f, -0.6f, 1.5f, -2.5f, 2.5f, 127.9f, 128f, 255.5f, 256f, 300.7f, -129.3f, 65504f, 65520f, 1e5f, 3e9f, -3e9f,
+        2147483520f, 2147483648f, -2147483648f, -2147483904f, 1e19f, -1e19f, 9.2233715e18f, 9.223372e18f, -9.223372e18f,
+        float.PositiveInfinity, float.NegativeInfinity, float.NaN, 1e-40f, -7f,
+    ];
+
+    private static float[] Special(int n, int seed)
+    {
+        var f = Numerics.RandomNormal(n, seed, 1000f);
+        for (int i = 0; i < Math.Min(n, SpecialValues.Length); i++) f[i] = SpecialValues[i];
         return f;
     }
 
@@ -132,8 +148,9 @@ public sealed class BackendParity(IBackend reference, IBackend candidate)
                 if (!rb.AsSpan().SequenceEqual(kb))
                     return new(ParityStatus.Failed, $"output {i} ({r[i].DType}) differs from the reference");
             }
-            refVals.AddRange(r[i].ToFloatArray().Select(v => (double)v));
-            candVals.AddRange(k[i].ToFloatArray().Select(v => (double)v));
+            // Exact values (I32/I64 through float would round above 2²⁴).
+            refVals.AddRange(ToDoubles(ReadBytes(r[i]), r[i].DType));
+            candVals.AddRange(ToDoubles(ReadBytes(k[i]), k[i].DType));
         }
         var cand = candVals.ToArray();
         string? bad = NonFinite(cand, refVals.ToArray(), "reference backend");
@@ -166,7 +183,9 @@ public sealed class BackendParity(IBackend reference, IBackend candidate)
     public static double[] ToDoubles(byte[] bytes, DType dtype)
     {
         int n = bytes.Length / dtype.Size();
+        // Integers exactly (through float, I32 values above 2²⁴ would round).
         if (dtype == DType.I64) return MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(v => (double)v).ToArray();
+        if (dtype == DType.I32) return MemoryMarshal.Cast<byte, int>(bytes).ToArray().Select(v => (double)v).ToArray();
         var f = new float[n];
         DTypeConvert.ToFloat(bytes, dtype, f);
         return f.Select(v => (double)v).ToArray();

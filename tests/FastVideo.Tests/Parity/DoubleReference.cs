@@ -390,6 +390,8 @@ public static class DoubleReference
                         logits[j] = s;
                         max = Math.Max(max, s);
                     }
+                    // Every score −∞ (or no keys): the row attends to nothing and gives 0 (IBackend.Attention, PyTorch SDPA).
+                    if (double.IsNegativeInfinity(max)) continue;
                     double sum = 0;
                     for (int j = 0; j < nk; j++) { logits[j] = Math.Exp(logits[j] - max); sum += logits[j]; }
                     for (int p = 0; p < dv; p++)

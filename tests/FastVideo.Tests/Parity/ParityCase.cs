@@ -14,6 +14,11 @@ public enum InputKind
     AwayFromZero,
     /// <summary>Integer ids uniform in [0, Vocab) (for I32/I64 inputs).</summary>
     Ids,
+    /// <summary>
+    /// Conversion edge cases first (±0, rounding ties, 255/256, the I32/I64 limits, ±1e19, ±∞, NaN, a subnormal),
+    /// then N(0, 1000²): for casts. Stored in the input's dtype by <see cref="DTypeConvert.FromFloat"/>.
+    /// </summary>
+    Special,
 }
 
 /// <summary>One input of a parity case: its shape, dtype and value distribution.</summary>

@@ -22,6 +22,8 @@ public static partial class ParityCases
         AddNorms(list);
         AddLayout(list);
         AddCompute(list);
+        AddCasts(list);
+        AddMaskedAttention(list);
         return list;
     }
 

@@ -123,6 +123,31 @@ public class VideoGeneratorTests
     }
 
     [Test]
+    public void VaeScaleFactorsThatDisagreeWithItsStructureAreReported()
+    {
+        // The golden VAE compresses 8× in space and 4× in time; a config claiming 16× would make the pipeline size
+        // latents the VAE cannot produce.
+        string vae = Path.Combine(Path.GetTempPath(), "fv-vae-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(vae);
+        try
+        {
+            var src = Golden.Path_("wan_vae", "model");
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(src, "config.json")))!.AsObject();
+            config["scale_factor_spatial"] = 16;
+            File.WriteAllText(Path.Combine(vae, "config.json"), config.ToJsonString());
+            foreach (var weights in Directory.GetFiles(src, "*.safetensors"))
+                File.CreateSymbolicLink(Path.Combine(vae, Path.GetFileName(weights)), weights);
+            using var folder = PipelineFolder.GoldenT2V().Link("vae", "diffusers", "AutoencoderKLWan", vae);
+            var e = Assert.Throws<ModelFolderException>(() => VideoGenerator.FromPretrained(folder.Path))!;
+            Assert.That(e.Message, Does.Contain("scale_factor_spatial 16").And.Contain("spatial compression 8"));
+        }
+        finally
+        {
+            Directory.Delete(vae, recursive: true);
+        }
+    }
+
+    [Test]
     public void EveryClassMarkedAsPipelineEntryIsRegistered()
     {
         var marked = typeof(IVideoPipeline).Assembly.GetTypes()

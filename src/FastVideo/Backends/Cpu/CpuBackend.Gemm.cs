@@ -16,20 +16,7 @@ public sealed partial class CpuBackend
         const string op = "MatMul";
         RequireF32(a, op, "a");
         RequireF32(b, op, "b");
-        if (a.Rank < 2) throw new ShapeMismatchException($"{op}: a must be [..., M, K] (rank ≥ 2), got [{ShapeUtil.Format(a.ShapeSpan)}]");
-        if (b.Rank < 2) throw new ShapeMismatchException($"{op}: b must be [..., {(transposeB ? "N, K" : "K, N")}] (rank ≥ 2), got [{ShapeUtil.Format(b.ShapeSpan)}]");
-        int M = a.Size(-2), K = a.Size(-1);
-        int kb = transposeB ? b.Size(-1) : b.Size(-2), N = transposeB ? b.Size(-2) : b.Size(-1);
-        if (kb != K)
-            throw new ShapeMismatchException($"{op}: a [{ShapeUtil.Format(a.ShapeSpan)}] has K = {K} but b [{ShapeUtil.Format(b.ShapeSpan)}] " +
-                $"(transposeB = {transposeB}) has K = {kb}");
-        var aBatch = a.ShapeSpan[..^2];
-        var bBatch = b.ShapeSpan[..^2];
-        int[] batch = ShapeUtil.Broadcast(aBatch, bBatch, $"{op} batch dimensions of a [{ShapeUtil.Format(a.ShapeSpan)}] and b [{ShapeUtil.Format(b.ShapeSpan)}]");
-        var shape = new int[batch.Length + 2];
-        batch.CopyTo(shape, 0);
-        shape[^2] = M;
-        shape[^1] = N;
+        var (shape, aBatch, bBatch, batch, M, N, K) = OpShapes.MatMul(a, b, transposeB);
         var c = Empty(shape);
         long batchCount = ShapeUtil.Numel(batch);
         if (c.Numel == 0) return c;
@@ -47,8 +34,8 @@ public sealed partial class CpuBackend
         }
 
         // Element offsets of each batch entry in a and b (stride 0 along broadcast dimensions).
-        var aOff = BatchOffsets(aBatch, batch, aStride);
-        var bOff = BatchOffsets(bBatch, batch, bStride);
+        var aOff = OpShapes.BatchOffsets(aBatch, batch, aStride);
+        var bOff = OpShapes.BatchOffsets(bBatch, batch, bStride);
         long macs = (long)M * N * K;
         if (Threads > 1 && batchCount > 1 && macs < SmallGemmMacs)
         {
@@ -64,32 +51,6 @@ public sealed partial class CpuBackend
                     0f, pc + i * cStride, N, null, Threads);
         }
         return c;
-    }
-
-    /// <summary>
-    /// For every entry of the broadcast batch shape <paramref name="batch"/>, the element offset of the matching
-    /// matrix in a tensor whose batch shape is <paramref name="own"/> (right-aligned; size-1 dims repeat).
-    /// </summary>
-    private static long[] BatchOffsets(ReadOnlySpan<int> own, int[] batch, long matrixElems)
-    {
-        long count = ShapeUtil.Numel(batch);
-        var offsets = new long[count];
-        var ownStrides = ShapeUtil.Strides(own);
-        int lead = batch.Length - own.Length;
-        var idx = new int[batch.Length];
-        for (long i = 0; i < count; i++)
-        {
-            long off = 0;
-            for (int d = lead; d < batch.Length; d++)
-                if (own[d - lead] != 1) off += idx[d] * ownStrides[d - lead];
-            offsets[i] = off * matrixElems;
-            for (int d = batch.Length - 1; d >= 0; d--)
-            {
-                if (++idx[d] < batch[d]) break;
-                idx[d] = 0;
-            }
-        }
-        return offsets;
     }
 
     /// <inheritdoc/>

@@ -48,28 +48,11 @@ public sealed unsafe partial class CpuBackend
     public Tensor Concat(IReadOnlyList<Tensor> tensors, int dim)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        Require(tensors.Count > 0, "Concat", "needs at least one tensor");
+        for (int k = 0; k < tensors.Count; k++) RequireCpu(tensors[k], "Concat", $"tensors[{k}]");
+        var (d, shape) = OpShapes.Concat(tensors, dim);
         var first = tensors[0];
-        RequireCpu(first, "Concat", "tensors[0]");
-        int rank = first.Rank;
-        Require(rank > 0, "Concat", "tensors[0] is a scalar (rank 0); concatenation needs rank ≥ 1");
-        int d = NormDimFor("Concat", dim, rank);
-        var shape = first.Shape;
-        long total = 0;
-        for (int k = 0; k < tensors.Count; k++)
-        {
-            var t = tensors[k];
-            RequireCpu(t, "Concat", $"tensors[{k}]");
-            if (t.DType != first.DType)
-                throw new ArgumentException($"Concat: tensors[{k}] is {t.DType}, tensors[0] is {first.DType}");
-            bool ok = t.Rank == rank;
-            for (int i = 0; ok && i < rank; i++) ok = i == d || t.ShapeSpan[i] == shape[i];
-            if (!ok)
-                throw new ShapeMismatchException(
-                    $"Concat: tensors[{k}] [{ShapeUtil.Format(t.ShapeSpan)}] must match tensors[0] [{ShapeUtil.Format(first.ShapeSpan)}] in every dimension but {d}");
-            total += t.ShapeSpan[d];
-        }
-        shape[d] = checked((int)total);
+        int rank = shape.Length;
+        long total = shape[d];
         var y = Empty(shape, first.DType);
         long outer = 1, inner = first.DType.Size();
         for (int i = 0; i < d; i++) outer *= shape[i];
@@ -104,14 +87,8 @@ public sealed unsafe partial class CpuBackend
     public Tensor Slice(Tensor x, int dim, int start, int length)
     {
         RequireCpu(x, "Slice", "x");
-        Require(x.Rank > 0, "Slice", "x is a scalar (rank 0)");
-        int d = NormDimFor("Slice", dim, x.Rank);
+        var (d, shape) = OpShapes.Slice(x, dim, start, length);
         int size = x.ShapeSpan[d];
-        if (start < 0 || length < 0 || (long)start + length > size)
-            throw new ArgumentOutOfRangeException(nameof(start),
-                $"Slice: range [{start}, {(long)start + length}) is outside dimension {d} (size {size}) of x [{ShapeUtil.Format(x.ShapeSpan)}]");
-        var shape = x.Shape;
-        shape[d] = length;
         var y = Empty(shape, x.DType);
         long outer = 1, inner = x.DType.Size();
         for (int i = 0; i < d; i++) outer *= shape[i];
@@ -131,17 +108,7 @@ public sealed unsafe partial class CpuBackend
     public Tensor[] Split(Tensor x, ReadOnlySpan<int> sizes, int dim)
     {
         RequireCpu(x, "Split", "x");
-        Require(x.Rank > 0, "Split", "x is a scalar (rank 0)");
-        int d = NormDimFor("Split", dim, x.Rank);
-        long sum = 0;
-        foreach (int s in sizes)
-        {
-            if (s < 0) throw new ArgumentException($"Split: negative size {s} in sizes [{ShapeUtil.Format(sizes)}]");
-            sum += s;
-        }
-        if (sum != x.ShapeSpan[d])
-            throw new ShapeMismatchException(
-                $"Split: sizes [{ShapeUtil.Format(sizes)}] add up to {sum}, dimension {d} of x [{ShapeUtil.Format(x.ShapeSpan)}] is {x.ShapeSpan[d]}");
+        int d = OpShapes.Split(x, sizes, dim);
         var parts = new Tensor[sizes.Length];
         int start = 0;
         for (int i = 0; i < sizes.Length; i++)
@@ -156,34 +123,13 @@ public sealed unsafe partial class CpuBackend
     public Tensor Permute(Tensor x, ReadOnlySpan<int> dims)
     {
         RequireCpu(x, "Permute", "x");
-        int rank = x.Rank;
-        if (dims.Length != rank)
-            throw new ArgumentException($"Permute: dims [{ShapeUtil.Format(dims)}] has {dims.Length} entries, x [{ShapeUtil.Format(x.ShapeSpan)}] has rank {rank}");
-        var norm = new int[rank];
-        var seen = new bool[rank];
-        for (int i = 0; i < rank; i++)
-        {
-            int p = dims[i] < 0 ? dims[i] + rank : dims[i];
-            if (p < 0 || p >= rank || seen[p])
-                throw new ArgumentException($"Permute: dims [{ShapeUtil.Format(dims)}] is not a permutation of 0..{rank - 1}");
-            seen[p] = true;
-            norm[i] = p;
-        }
-        var shape = new int[rank];
-        for (int i = 0; i < rank; i++) shape[i] = x.ShapeSpan[norm[i]];
+        var (norm, shape) = OpShapes.Permute(x, dims);
         var y = Empty(shape, x.DType);
         CpuPermute.Run((byte*)x.DataPointer, (byte*)y.DataPointer, x.ShapeSpan, norm, x.DType.Size(), Threads);
         return y;
     }
 
     // ---- helpers -----------------------------------------------------------------------------------
-
-    internal static int NormDimFor(string op, int dim, int rank)
-    {
-        int d = dim < 0 ? dim + rank : dim;
-        if (d < 0 || d >= rank) throw new ArgumentOutOfRangeException(nameof(dim), dim, $"{op}: dimension {dim} is out of range for rank {rank}");
-        return d;
-    }
 
     /// <summary>memcpy of <paramref name="bytes"/> bytes, split across threads above a few hundred KiB.</summary>
     internal static void ParallelCopy(byte* src, byte* dst, long bytes, int threads)

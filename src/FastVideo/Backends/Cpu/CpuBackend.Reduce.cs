@@ -14,7 +14,7 @@ public sealed unsafe partial class CpuBackend
     {
         RequireF32(x, op, "x");
         Require(x.Rank > 0, op, "x is a scalar (rank 0)");
-        int d = NormDimFor(op, dim, x.Rank);
+        int d = OpShapes.NormDim(op, dim, x.Rank);
         var shape = new List<int>(x.ShapeSpan.ToArray());
         long outer = 1, inner = 1, len = shape[d];
         for (int i = 0; i < d; i++) outer *= shape[i];

@@ -97,6 +97,13 @@ public sealed class WanModules : IDisposable
         int expectedIn = imageToVideo ? 2 * Vae.Config.ZDim + Vae.Config.ScaleFactorTemporal : Vae.Config.ZDim;
         if (t.InChannels != expectedIn)
             problems.Add($"transformer in_channels {t.InChannels} ≠ {expectedIn} ({(imageToVideo ? "noise + mask + image latents" : "vae z_dim")})");
+        // The pipeline sizes latents from scale_factor_* (as diffusers' pipelines do); the VAE's structure decides what it
+        // really produces. A mismatch would only surface as a shape error deep inside denoising or decoding.
+        var v = Vae.Config;
+        if (v.ScaleFactorSpatial != v.SpatialCompression)
+            problems.Add($"vae/config.json scale_factor_spatial {v.ScaleFactorSpatial} ≠ the VAE's spatial compression {v.SpatialCompression} (patch · 2^(stages−1))");
+        if (v.ScaleFactorTemporal != v.TemporalCompression || v.ScaleFactorTemporal != v.TemporalUpsampling)
+            problems.Add($"vae/config.json scale_factor_temporal {v.ScaleFactorTemporal} ≠ the VAE's temporal compression {v.TemporalCompression} / decoder upsampling {v.TemporalUpsampling}");
         if (ImageEncoder is { } enc && t.ImageDim is int imageDim && enc.Config.HiddenSize != imageDim)
             problems.Add($"image_encoder hidden_size {enc.Config.HiddenSize} ≠ transformer image_dim {imageDim}");
         if (problems.Count > 0)

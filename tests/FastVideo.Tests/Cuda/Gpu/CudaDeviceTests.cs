@@ -139,7 +139,7 @@ public class CudaDeviceTests
         foreach (var op in Enum.GetValues<Op>())
             if (CudaBackend.RequiredModules(op, DType.F32).All(b.HasModule))
                 Assert.That(b.Supports(op, DType.F32), $"{op}");
-        Assert.That(b.Supports(Op.Cast, DType.I64), Is.False, "integer casts have no kernel");
+        Assert.That(b.Supports(Op.Cast, DType.I64), Is.EqualTo(b.HasModule(KernelCatalog.Modules.Convert)), "integer casts run fv_cast_any");
     }
 
     [Test]
@@ -147,10 +147,12 @@ public class CudaDeviceTests
     {
         using var exact = GpuTestSupport.Backend();
         using var mixed = GpuTestSupport.Backend(mixed: true);
-        Assert.That(exact.UseFlash(null, 128, 128, 1, 12), Is.False);
+        Assert.That(exact.UseFlash(null, 128, 128, 1, 12, 0.088f), Is.False);
         if (!mixed.HasModule(KernelCatalog.Modules.FlashAttention)) Assert.Ignore("no flash attention module");
-        Assert.That(mixed.UseFlash(null, 128, 128, 1, 12));
-        Assert.That(mixed.UseFlash(null, 80, 80, 1, 12), Is.False, "head dim without a kernel instance");
+        Assert.That(mixed.UseFlash(null, 128, 128, 1, 12, 0.088f));
+        Assert.That(mixed.UseFlash(null, 80, 80, 1, 12, 0.088f), Is.False, "head dim without a kernel instance");
+        Assert.That(mixed.UseFlash(null, 128, 128, 1, 12, -0.088f), Is.False, "negative scale: the kernel's max of raw scores would be wrong");
+        Assert.That(mixed.UseFlash(null, 128, 128, 1, 12, 0f), Is.False, "zero scale: −inf·0 would be NaN in the kernel");
     }
 
     [Test]

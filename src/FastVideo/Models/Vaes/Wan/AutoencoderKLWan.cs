@@ -50,15 +50,16 @@ public sealed class AutoencoderKLWan : IDisposable
     }
 
     /// <summary>
-    /// Builds the model from a diffusers folder holding <c>config.json</c> and
-    /// <c>diffusion_pytorch_model.safetensors</c> (a <c>vae/</c> subfolder of a pipeline).
+    /// Builds the model from a diffusers folder holding <c>config.json</c> and the weights
+    /// (<c>diffusion_pytorch_model.safetensors</c> or a shard index, as <see cref="TensorSources.OpenFolder"/> finds
+    /// them; a <c>vae/</c> subfolder of a pipeline).
     /// </summary>
     public static AutoencoderKLWan FromPretrained(string folder, IBackend backend)
     {
         ArgumentNullException.ThrowIfNull(backend);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: VAE folder not found");
         var config = WanVaeConfig.FromFile(Path.Combine(folder, "config.json"));
-        using var source = SafetensorsFile.Open(Path.Combine(folder, WeightsFileName));
+        using var source = TensorSources.OpenFolder(folder);
         return Load(config, source, backend);
     }
 

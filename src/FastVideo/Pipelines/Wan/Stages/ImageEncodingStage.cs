@@ -13,8 +13,10 @@ public sealed class ImageEncodingStage(ClipImageProcessor processor, ClipVisionM
     protected override IEnumerable<StageCheck<WanBatch>> InputChecks =>
     [
         new("image", b => b.Image is not null, "is required (input validation loads it)"),
-        new("image_processor", _ => processor.CropHeight == imageEncoder.Config.ImageSize && processor.CropWidth == imageEncoder.Config.ImageSize,
-            $"crops {processor.CropHeight}×{processor.CropWidth}, but the image encoder takes {imageEncoder.Config.ImageSize}×{imageEncoder.Config.ImageSize}"),
+        // Only a fixed output size can be checked before the image is seen; one that follows the input (resize
+        // without crop) is checked by the vision model's own pixel_values validation.
+        new("image_processor", _ => processor.FixedOutputSize is not { } size || (size.Height == imageEncoder.Config.ImageSize && size.Width == imageEncoder.Config.ImageSize),
+            $"produces {processor.FixedOutputSize?.Height}×{processor.FixedOutputSize?.Width} pixel values, but the image encoder takes {imageEncoder.Config.ImageSize}×{imageEncoder.Config.ImageSize}"),
     ];
 
     protected override IEnumerable<StageCheck<WanBatch>> OutputChecks =>
