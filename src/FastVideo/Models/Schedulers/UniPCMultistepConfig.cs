@@ -3,18 +3,19 @@ using System.Globalization;
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// diffusers <c>UniPCMultistepScheduler</c> configuration, with flow sigmas (<c>use_flow_sigmas true</c>, as Wan ships
-/// it) or the variance-preserving schedule of the beta keys. Implemented as diffusers main does: any <see cref="SolverOrder"/> ≥ 1; bh1 and bh2; the data-prediction
-/// (<c>predict_x0</c>) and noise-prediction forms; every <c>prediction_type</c> (flow, epsilon, sample, v);
-/// <c>lower_order_final</c>; <c>disable_corrector</c>; <c>final_sigmas_type</c> "zero" and "sigma_min"; static
-/// <c>flow_shift</c> or <c>use_dynamic_shifting</c> (μ given to SetTimesteps, <c>time_shift_type</c>);
-/// <c>shift_terminal</c>; Karras sigmas (from the VP beta schedule, bounded by <c>sigma_min</c>/<c>sigma_max</c>);
-/// dynamic thresholding; without flow sigmas the VP schedule with <c>timestep_spacing</c>/<c>steps_offset</c> and
-/// Karras / exponential / beta sigmas. <see cref="Validate"/> rejects, naming the key: what diffusers itself rejects,
-/// an external <c>solver_p</c>, and combinations for which diffusers' result is NaN or ±∞ (exponential/beta sigmas
-/// with flow sigmas; bh1 or the noise-prediction form with a final sigma of 0). With flow sigmas diffusers replaces the
-/// timesteps of <c>timestep_spacing</c> by σ·N. The property defaults are the Wan configuration (flow shift 1); keys missing from a
-/// JSON file take diffusers' constructor defaults instead (<c>prediction_type "epsilon"</c>, <c>use_flow_sigmas false</c>).
+/// diffusers <c>UniPCMultistepScheduler</c> configuration, implemented as diffusers main does: flow sigmas
+/// (<c>use_flow_sigmas true</c>, as Wan ships it; static <c>flow_shift</c> or <c>use_dynamic_shifting</c> with μ given to
+/// SetTimesteps and <c>time_shift_type</c>; <c>shift_terminal</c>; Karras sigmas from the VP table bounded by
+/// <c>sigma_min</c>/<c>sigma_max</c>) or the variance-preserving schedule of the beta keys (<c>timestep_spacing</c>,
+/// <c>steps_offset</c>, Karras / exponential / beta sigmas); any <see cref="SolverOrder"/> ≥ 1; bh1 and bh2; the
+/// data-prediction (<c>predict_x0</c>) and noise-prediction forms; every <c>prediction_type</c> (flow, epsilon, sample,
+/// v); <c>lower_order_final</c>; <c>disable_corrector</c>; <c>final_sigmas_type</c> "zero" and "sigma_min"; dynamic
+/// thresholding. <see cref="Validate"/> rejects, naming the key: what diffusers itself rejects, an external
+/// <c>solver_p</c>, and combinations for which diffusers' result is NaN or ±∞ (exponential/beta sigmas with flow
+/// sigmas; bh1 or the noise-prediction form with a final sigma of 0; see also <see cref="ValidateSteps"/>). With flow
+/// sigmas diffusers replaces the timesteps of <c>timestep_spacing</c> by σ·N. The property defaults are the Wan
+/// configuration (flow shift 1); keys missing from a JSON file take diffusers' constructor defaults instead
+/// (<c>prediction_type "epsilon"</c>, <c>use_flow_sigmas false</c>).
 /// </summary>
 public sealed record UniPCMultistepConfig : SchedulerConfig
 {
