@@ -1,46 +1,115 @@
 namespace FastVideo.Tests.Schedulers;
 
-/// <summary>
-/// An independent float64 UniPC (bh2, data prediction, flow sigmas) written from the algorithm as diffusers
-/// states it, on plain arrays: the double-precision reference for configurations the goldens do not cover
-/// (orders 1 and 3, disable_corrector, one step). It takes the scheduler's float32 sigmas so that only the step
-/// arithmetic is compared.
-/// </summary>
-internal sealed class UniPCReference(double[] sigmas, int solverOrder, bool lowerOrderFinal, int[] disableCorrector)
+/// <summary>Settings of the float64 UniPC reference (the diffusers config keys it models).</summary>
+internal sealed record UniPCReferenceOptions
 {
-    private readonly List<double[]> _history = new(); // newest last, at most solverOrder entries
+    public int SolverOrder { get; init; } = 2;
+    public bool LowerOrderFinal { get; init; } = true;
+    public int[] DisableCorrector { get; init; } = [];
+    public bool PredictX0 { get; init; } = true;
+    public bool Bh1 { get; init; }
+    public string PredictionType { get; init; } = "flow_prediction";
+    public bool Thresholding { get; init; }
+    public double ThresholdRatio { get; init; } = 0.995;
+    public double SampleMaxValue { get; init; } = 1.0;
+    /// <summary>Flow sigmas (α = 1 − σ, σ_t = σ) or VP sigmas (α = 1/√(σ² + 1), σ_t = σ·α).</summary>
+    public bool Flow { get; init; } = true;
+}
+
+/// <summary>
+/// An independent float64 UniPC with flow sigmas (α = 1 − σ) or VP sigmas, written from the algorithm as diffusers states it, on
+/// plain arrays: the double-precision reference for configurations the goldens do not cover (orders, bh1/bh2, the
+/// data- and noise-prediction forms, prediction types, thresholding, disable_corrector, lower_order_final). It
+/// takes the scheduler's float32 sigmas so that only the step arithmetic is compared. Samples are [batch, rest]
+/// flattened; <paramref name="batch"/> matters only for thresholding.
+/// </summary>
+internal sealed class UniPCReference(double[] sigmas, UniPCReferenceOptions o, int batch = 1)
+{
+    private readonly List<double[]> _history = new(); // newest last, at most SolverOrder entries
     private double[]? _last;
     private int _lowerOrderNums, _thisOrder;
 
     public int Steps => sigmas.Length - 1;
 
-    private static double Lambda(double s) => Math.Log(1 - s) - Math.Log(s);
+    private (double Alpha, double Sigma) AlphaSigma(double s)
+    {
+        if (o.Flow) return (1 - s, s);
+        double a = 1 / Math.Sqrt(s * s + 1);
+        return (a, s * a);
+    }
+
+    private double Lambda(double s)
+    {
+        var (a, st) = AlphaSigma(s);
+        return Math.Log(a) - Math.Log(st);
+    }
 
     public double[] Step(double[] v, int i, double[] x)
     {
-        var x0 = new double[x.Length];
-        for (int e = 0; e < x.Length; e++) x0[e] = x[e] - sigmas[i] * v[e];
+        var m = Convert(v, i, x);
 
-        if (i > 0 && _last != null && !disableCorrector.Contains(i - 1))
-            x = Update(i, i - 1, _thisOrder, _last, x0, corrector: true);
+        if (i > 0 && _last != null && !o.DisableCorrector.Contains(i - 1))
+            x = Update(i, i - 1, _thisOrder, _last, m, corrector: true);
 
-        _history.Add(x0);
-        if (_history.Count > solverOrder) _history.RemoveAt(0);
+        _history.Add(m);
+        if (_history.Count > o.SolverOrder) _history.RemoveAt(0);
 
-        int order = lowerOrderFinal ? Math.Min(solverOrder, Steps - i) : solverOrder;
+        int order = o.LowerOrderFinal ? Math.Min(o.SolverOrder, Steps - i) : o.SolverOrder;
         _thisOrder = Math.Min(order, _lowerOrderNums + 1);
         _last = x;
         var next = Update(i + 1, i, _thisOrder, x, null, corrector: false);
-        _lowerOrderNums = Math.Min(_lowerOrderNums + 1, solverOrder);
+        _lowerOrderNums = Math.Min(_lowerOrderNums + 1, o.SolverOrder);
         return next;
+    }
+
+    /// <summary>The model output as the solver's variable: x0 (data form, then thresholded) or ε (noise form).</summary>
+    private double[] Convert(double[] v, int i, double[] x)
+    {
+        double raw = sigmas[i];
+        var (a, s) = AlphaSigma(raw);
+        var m = new double[x.Length];
+        for (int e = 0; e < m.Length; e++)
+        {
+            m[e] = (o.PredictX0, o.PredictionType) switch
+            {
+                (true, "flow_prediction") => x[e] - raw * v[e],
+                (true, "epsilon") => (x[e] - s * v[e]) / a,
+                (true, "sample") => v[e],
+                (true, "v_prediction") => a * x[e] - s * v[e],
+                (false, "epsilon") => v[e],
+                (false, "sample") => (x[e] - a * v[e]) / s,
+                (false, "v_prediction") => a * v[e] + s * x[e],
+                _ => throw new ArgumentException(o.PredictionType),
+            };
+        }
+        if (o.PredictX0 && o.Thresholding) Threshold(m);
+        return m;
+    }
+
+    /// <summary>Per batch entry: s = min(max(quantile(|x0|, ratio), 1), sample_max_value); x0 = clamp(x0, −s, s)/s.</summary>
+    private void Threshold(double[] m)
+    {
+        int per = m.Length / batch;
+        for (int b = 0; b < batch; b++)
+        {
+            var abs = new double[per];
+            for (int e = 0; e < per; e++) abs[e] = Math.Abs(m[b * per + e]);
+            Array.Sort(abs);
+            double rank = o.ThresholdRatio * (per - 1);
+            int lo = (int)Math.Floor(rank), hi = (int)Math.Ceiling(rank);
+            double q = abs[lo] + (rank - lo) * (abs[hi] - abs[lo]);
+            double s = Math.Min(Math.Max(q, 1), o.SampleMaxValue);
+            for (int e = 0; e < per; e++) m[b * per + e] = Math.Clamp(m[b * per + e], -s, s) / s;
+        }
     }
 
     /// <summary>One UniP (toward σ[t] from σ[s0]) or UniC update; history entry −(k+1) sits at σ[s0 − k].</summary>
     private double[] Update(int t, int s0, int order, double[] x, double[]? modelT, bool corrector)
     {
-        double sigmaT = sigmas[t], sigmaS0 = sigmas[s0], alphaT = 1 - sigmaT;
-        double lamS0 = Lambda(sigmaS0);
-        double h = Lambda(sigmaT) - lamS0;
+        var (alphaT, sigmaT) = AlphaSigma(sigmas[t]);
+        var (alphaS0, sigmaS0) = AlphaSigma(sigmas[s0]);
+        double lamS0 = Lambda(sigmas[s0]);
+        double h = Lambda(sigmas[t]) - lamS0;
         var m0 = _history[^1];
 
         var rks = new double[order];
@@ -56,7 +125,8 @@ internal sealed class UniPCReference(double[] sigmas, int solverOrder, bool lowe
         }
         rks[order - 1] = 1;
 
-        double hh = -h, hPhi1 = Math.Exp(hh) - 1, hPhiK = hPhi1 / hh - 1, bH = hPhi1;
+        double hh = o.PredictX0 ? -h : h;
+        double hPhi1 = Math.Exp(hh) - 1, hPhiK = hPhi1 / hh - 1, bH = o.Bh1 ? hh : hPhi1;
         var r = new double[order, order];
         var b = new double[order];
         double fact = 1;
@@ -72,13 +142,15 @@ internal sealed class UniPCReference(double[] sigmas, int solverOrder, bool lowe
         if (!corrector) rhos = order == 1 ? [] : order == 2 ? [0.5] : Solve(r, b, order - 1);
         else rhos = order == 1 ? [0.5] : Solve(r, b, order);
 
+        double xScale = o.PredictX0 ? sigmaT / sigmaS0 : alphaT / alphaS0;
+        double outScale = o.PredictX0 ? alphaT : sigmaT;
         var y = new double[x.Length];
         for (int e = 0; e < y.Length; e++)
         {
             double res = 0;
             for (int k = 0; k < d1s.Count; k++) res += rhos[k] * d1s[k][e];
             if (corrector) res += rhos[^1] * (modelT![e] - m0[e]);
-            y[e] = sigmaT / sigmaS0 * x[e] - alphaT * hPhi1 * m0[e] - alphaT * bH * res;
+            y[e] = xScale * x[e] - outScale * hPhi1 * m0[e] - outScale * bH * res;
         }
         return y;
     }

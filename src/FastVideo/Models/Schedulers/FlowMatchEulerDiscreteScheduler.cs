@@ -1,17 +1,15 @@
 using FastVideo.Backends;
+using FastVideo.Rng;
 using FastVideo.Tensors;
 
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// diffusers <c>FlowMatchEulerDiscreteScheduler</c> (static shift, deterministic): the Euler step of the
-/// flow ODE, x_{i+1} = x_i + (σ_{i+1} − σ_i)·v. The schedule follows the library's precision exactly:
-/// <list type="number">
-/// <item>construction (torch float32): σ_train[k] = s·u / (1 + (s − 1)·u) with u = (N − k)/N, k = 0..N−1;
-/// σ_max = σ_train[0], σ_min = σ_train[N−1] (float32 values);</item>
-/// <item><see cref="SetTimesteps"/> (numpy float64): t = linspace(σ_max·N, σ_min·N, n); σ = t/N;
-/// σ = s·σ / (1 + (s − 1)·σ); then σ is cast to float32, timesteps = float32(σ)·N in float32, and σ gets a final 0.</item>
-/// </list>
+/// diffusers <c>FlowMatchEulerDiscreteScheduler</c>: the Euler step of the flow ODE, x_{i+1} = x_i + (σ_{i+1} − σ_i)·v,
+/// or with <c>stochastic_sampling</c> x_{i+1} = (1 − σ_{i+1})·(x_i − σ_i·v) + σ_{i+1}·ε with ε = torch.randn from
+/// <see cref="Generator"/>. The schedule is <see cref="FlowMatchSchedule"/>'s (exactly diffusers main's numbers).
+/// Step indices are explicit: step i uses σ_i and σ_{i+1}, as diffusers does after <c>set_begin_index(0)</c> or when
+/// the timesteps are distinct (its lookup of the first timestep takes the second match of a repeated value).
 /// </summary>
 public sealed class FlowMatchEulerDiscreteScheduler : IScheduler
 {
@@ -24,7 +22,7 @@ public sealed class FlowMatchEulerDiscreteScheduler : IScheduler
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        (_sigmaMax, _sigmaMin) = TrainingSigmaRange(config.NumTrainTimesteps, config.Shift);
+        (_sigmaMax, _sigmaMin) = FlowMatchSchedule.TrainingSigmaRange(config);
     }
 
     public FlowMatchEulerDiscreteConfig Config { get; }
@@ -36,51 +34,74 @@ public sealed class FlowMatchEulerDiscreteScheduler : IScheduler
     public float InitNoiseSigma => 1f;
 
     /// <summary>
-    /// The first and last of the shifted training sigmas, computed in float32 as diffusers' constructor does
-    /// (torch ops with Python-scalar operands rounded to float32).
+    /// The generator of the noise that <c>stochastic_sampling</c> draws at every step (diffusers' <c>step(...,
+    /// generator=)</c>): torch.randn of the sample's shape, float32. Required when stochastic sampling is on.
     /// </summary>
-    private static (float Max, float Min) TrainingSigmaRange(int n, double shift)
+    public TorchGenerator? Generator { get; set; }
+
+    public void SetTimesteps(int numInferenceSteps) => SetTimesteps(numInferenceSteps, null, null, null);
+
+    /// <summary>
+    /// diffusers' <c>set_timesteps(num_inference_steps, sigmas=, mu=, timesteps=)</c>: custom
+    /// <paramref name="sigmas"/> (before shifting) or <paramref name="timesteps"/> (σ = t/N) replace the default
+    /// linspace and may give the step count; <paramref name="mu"/> is required with <c>use_dynamic_shifting</c>.
+    /// When both are given, the sigmas win (diffusers then ignores the timesteps' values).
+    /// </summary>
+    public void SetTimesteps(int? numInferenceSteps, IReadOnlyList<double>? sigmas = null, double? mu = null, IReadOnlyList<double>? timesteps = null)
     {
-        float s = (float)shift, sm1 = (float)(shift - 1.0);
-        float Shifted(int t)
-        {
-            float u = t / (float)n;          // timesteps / num_train_timesteps (float32 division)
-            float num = s * u;
-            float den = 1f + sm1 * u;
-            return num / den;
-        }
-        return (Shifted(n), Shifted(1));
+        var (ts, sig) = FlowMatchSchedule.Compute(Config, _sigmaMax, _sigmaMin, numInferenceSteps, sigmas, mu, timesteps);
+        _timesteps = ts;
+        _sigmas = sig;
     }
 
-    public void SetTimesteps(int numInferenceSteps)
+    /// <summary>
+    /// diffusers' <c>index_for_timestep</c>: the position of <paramref name="timestep"/> in <see cref="Timesteps"/>,
+    /// the second one when it occurs more than once (so that a schedule entered in the middle does not skip a sigma).
+    /// </summary>
+    public int IndexForTimestep(float timestep)
     {
-        SchedulerChecks.StepCount(ClassName, numInferenceSteps, nameof(numInferenceSteps));
-        int n = Config.NumTrainTimesteps;
-        double shift = Config.Shift;
-        var t = NumpyMath.Linspace((double)_sigmaMax * n, (double)_sigmaMin * n, numInferenceSteps);
-        var timesteps = new float[numInferenceSteps];
-        var sigmas = new float[numInferenceSteps + 1];
-        for (int i = 0; i < numInferenceSteps; i++)
+        int first = -1;
+        for (int i = 0; i < _timesteps.Length; i++)
         {
-            double sigma = t[i] / n;
-            sigma = shift * sigma / (1 + (shift - 1) * sigma);
-            float s32 = (float)sigma;
-            sigmas[i] = s32;
-            timesteps[i] = s32 * n; // float32 tensor · int
+            if (_timesteps[i] != timestep) continue;
+            if (first >= 0) return i;
+            first = i;
         }
-        sigmas[numInferenceSteps] = 0f;
-        _timesteps = timesteps;
-        _sigmas = sigmas;
+        return first >= 0 ? first : throw new ArgumentException($"{ClassName}: timestep {timestep} is not in the schedule", nameof(timestep));
     }
 
-    /// <summary>x + (σ_{i+1} − σ_i)·v, with dt rounded to float32 first (as diffusers' 0-dim tensors do).</summary>
+    /// <summary>x + (σ_{i+1} − σ_i)·v (dt rounded to float32 first, as diffusers' 0-dim tensors), or the stochastic step.</summary>
     public Tensor Step(IBackend backend, Tensor modelOutput, int stepIndex, Tensor sample)
     {
         ArgumentNullException.ThrowIfNull(backend);
         SchedulerChecks.StepIndex(this, stepIndex, nameof(stepIndex));
         SchedulerChecks.StepInputs(this, modelOutput, sample);
-        float dt = _sigmas[stepIndex + 1] - _sigmas[stepIndex];
-        return backend.Axpby(1f, sample, dt, modelOutput);
+        float sigma = _sigmas[stepIndex], next = _sigmas[stepIndex + 1];
+        if (!Config.StochasticSampling)
+            return backend.Axpby(1f, sample, next - sigma, modelOutput);
+
+        var generator = Generator ?? throw new InvalidOperationException(
+            $"{ClassName}: stochastic_sampling is true, so each step draws noise: set the scheduler's Generator (diffusers' step(generator=...))");
+        using var scope = TensorScope.Begin();
+        var x0 = backend.Axpby(1f, sample, -sigma, modelOutput);         // x − σ·v
+        var noise = generator.Randn(backend, sample.ShapeSpan);
+        var kept = backend.Scale(x0, 1f - next);                          // (1 − σ')·x0, rounded as torch's product
+        return scope.Keep(backend.Axpby(1f, kept, next, noise));          // + σ'·ε
+    }
+
+    /// <summary>
+    /// diffusers' <c>scale_noise</c> (the forward process) at the sigma of step <paramref name="stepIndex"/>:
+    /// σ·noise + (1 − σ)·sample.
+    /// </summary>
+    public Tensor ScaleNoise(IBackend backend, Tensor sample, int stepIndex, Tensor noise)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        SchedulerChecks.StepIndex(this, stepIndex, nameof(stepIndex));
+        SchedulerChecks.StepInputs(this, noise, sample);
+        float sigma = _sigmas[stepIndex];
+        using var scope = TensorScope.Begin();
+        var a = backend.Scale(noise, sigma);
+        return scope.Keep(backend.Axpby(1f, a, 1f - sigma, sample));
     }
 
     public void Dispose() { }

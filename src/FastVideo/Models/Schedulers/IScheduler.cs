@@ -34,7 +34,7 @@ public interface IScheduler : IDisposable
     /// </summary>
     IReadOnlyList<float> Timesteps { get; }
 
-    /// <summary>F32 for flow-match Euler (σ·1000 in float32), I64 for UniPC (float64 σ·1000 truncated).</summary>
+    /// <summary>F32 for flow-match Euler (σ·N in float32), I64 for UniPC (diffusers' int64 timesteps: float64 σ·N truncated with flow sigmas).</summary>
     DType TimestepDType { get; }
 
     /// <summary>The NumInferenceSteps + 1 noise levels of the schedule (float32); the last is the final σ (0).</summary>

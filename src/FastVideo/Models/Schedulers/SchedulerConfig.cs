@@ -5,9 +5,11 @@ namespace FastVideo.Models.Schedulers;
 /// <summary>
 /// A scheduler's configuration as read from a diffusers <c>scheduler_config.json</c>. <c>_class_name</c> picks
 /// the type: <c>"UniPCMultistepScheduler"</c> → <see cref="UniPCMultistepConfig"/>,
-/// <c>"FlowMatchEulerDiscreteScheduler"</c> → <see cref="FlowMatchEulerDiscreteConfig"/>. Keys this engine does
-/// not read are ignored; keys it reads are type-checked; settings it does not implement are rejected with a
-/// <see cref="SchedulerConfigException"/> naming the key. Records, so overrides are <c>config with { ... }</c>.
+/// <c>"FlowMatchEulerDiscreteScheduler"</c> → <see cref="FlowMatchEulerDiscreteConfig"/>. Every key the diffusers class
+/// knows is read and type-checked; unknown keys are ignored, and keys listed in <c>_use_default_values</c> take the
+/// default, as diffusers does; settings that diffusers rejects, that are not implemented here, or for which diffusers'
+/// result is not finite are rejected with a <see cref="SchedulerConfigException"/> naming the key. Records, so
+/// overrides are <c>config with { ... }</c>.
 /// </summary>
 public abstract record SchedulerConfig
 {
@@ -68,14 +70,5 @@ public abstract record SchedulerConfig
             config.Validate(source);
             return config;
         }
-    }
-
-    /// <summary>Shared checks: positive training steps and a positive, finite shift.</summary>
-    protected void ValidateCommon(string source, string shiftKey)
-    {
-        if (NumTrainTimesteps < 1)
-            throw new SchedulerConfigException(source, "num_train_timesteps", $"must be at least 1, got {NumTrainTimesteps}");
-        if (!double.IsFinite(FlowShift) || FlowShift <= 0)
-            throw new SchedulerConfigException(source, shiftKey, $"must be a positive number, got {FlowShift}");
     }
 }

@@ -1,44 +1,64 @@
 namespace FastVideo.Models.Schedulers;
 
 /// <summary>
-/// The scalar part of one UniPC update (bh2, data prediction, flow sigmas: α = 1 − σ), computed in float32 with
-/// the operation order of diffusers' 0-dim torch tensors. The tensor update is then
+/// The scalars of one UniPC update (flow sigmas: α = 1 − σ, σ_t = σ; VP sigmas: α = 1/√(σ² + 1), σ_t = σ·α), computed in float32 with the operation order of
+/// diffusers' 0-dim torch tensors. The tensor update is then (diffusers' order of operations)
 /// <code>
-/// x_next = (σ_t/σ_s0)·x − (α_t·h_φ1)·m0 − Σ_k Coeffs[k]·(m_k − m0)     (k over the older history)
+/// x_next = SampleScale·x − M0Scale·m0 − BaseScale·(Σ_k Rhos[k]·(m_k − m0)/Rks[k] + RhoNew·(m_new − m0))
 /// </code>
-/// where for the predictor (UniP) the sum is α_t·B(h)·Σ ρ_k·D1_k with D1_k = (m_k − m0)/r_k, and for the corrector
-/// (UniC) it additionally holds ρ_last·(m_t − m0) for the new model output m_t (<see cref="CoeffNew"/>).
-/// λ(σ) = log(1 − σ) − log σ; h = λ_t − λ_s0; r_k = (λ_sk − λ_s0)/h; hh = −h; h_φ1 = expm1(hh); B(h) = expm1(hh).
+/// over the older history entries m_k (k = 1 .. order−1); the <see cref="RhoNew"/> term belongs to the corrector
+/// (UniC) only. With h = λ_t − λ_s0, r_k = (λ_sk − λ_s0)/h, hh = −h in the
+/// data-prediction form (<c>predict_x0</c>) and h in the noise-prediction form, h_φ1 = expm1(hh), B(h) = hh (bh1) or
+/// expm1(hh) (bh2), and ρ from the order conditions R·ρ = b (R[i][j] = r_j^i, b_i = h_φ_{i+1}·(i+1)!/B(h); the
+/// predictor of order 2 and the corrector of order 1 use ρ = ½) and λ(σ) = log α − log σ_t: data form SampleScale = σ_t/σ_s0,
+/// M0Scale = α_t·h_φ1, BaseScale = α_t·B(h); noise form SampleScale = α_t/α_s0, M0Scale = σ_t·h_φ1, BaseScale = σ_t·B(h).
 /// </summary>
-internal readonly record struct UniPCCoefficients(float SampleScale, float M0Scale, float[] Coeffs, float CoeffNew)
+internal readonly record struct UniPCCoefficients(float SampleScale, float M0Scale, float BaseScale, float[] Rhos, float[] Rks, float RhoNew)
 {
-    /// <summary>log(α) − log(σ) of a flow sigma, in float32 (λ(0) = +∞).</summary>
-    public static float Lambda(float sigma) => MathF.Log(1f - sigma) - MathF.Log(sigma);
+    /// <summary>
+    /// diffusers' <c>_sigma_to_alpha_sigma_t</c> in float32: flow sigmas α = 1 − σ, σ_t = σ; VP sigmas
+    /// α = 1/√(σ² + 1), σ_t = σ·α.
+    /// </summary>
+    public static (float Alpha, float Sigma) AlphaSigma(float sigma, bool flow)
+    {
+        if (flow) return (1f - sigma, sigma);
+        float alpha = 1f / MathF.Sqrt(sigma * sigma + 1f);
+        return (alpha, sigma * alpha);
+    }
+
+    /// <summary>λ = log(α) − log(σ_t), in float32 (λ(0) = +∞).</summary>
+    public static float Lambda(float sigma, bool flow = true)
+    {
+        var (a, s) = AlphaSigma(sigma, flow);
+        return MathF.Log(a) - MathF.Log(s);
+    }
 
     /// <summary>
     /// Coefficients of a predictor (<paramref name="corrector"/> false) or corrector step of
     /// <paramref name="order"/>, from the target σ_t, the current σ_s0 and the σ of the older history entries
     /// (<paramref name="olderSigmas"/>[k−1] belongs to history entry m_k, k = 1..order−1).
     /// </summary>
-    public static UniPCCoefficients Compute(float sigmaT, float sigmaS0, ReadOnlySpan<float> olderSigmas, int order, bool corrector)
+    public static UniPCCoefficients Compute(float sigmaT, float sigmaS0, ReadOnlySpan<float> olderSigmas, int order, bool corrector,
+        bool predictX0 = true, bool bh1 = false, bool flow = true)
     {
         if (order < 1) throw new ArgumentOutOfRangeException(nameof(order), order, "UniPC order must be at least 1");
         if (olderSigmas.Length != order - 1)
             throw new ArgumentException($"UniPC order {order} needs {order - 1} older sigmas, got {olderSigmas.Length}", nameof(olderSigmas));
 
-        float alphaT = 1f - sigmaT;
-        float lambdaT = Lambda(sigmaT), lambdaS0 = Lambda(sigmaS0);
+        float lambdaT = Lambda(sigmaT, flow), lambdaS0 = Lambda(sigmaS0, flow);
+        (float alphaT, sigmaT) = AlphaSigma(sigmaT, flow);
+        (float alphaS0, sigmaS0) = AlphaSigma(sigmaS0, flow);
         float h = lambdaT - lambdaS0;
 
         // rks = [r_1 .. r_{order-1}, 1]
         var rks = new float[order];
-        for (int k = 1; k < order; k++) rks[k - 1] = (Lambda(olderSigmas[k - 1]) - lambdaS0) / h;
+        for (int k = 1; k < order; k++) rks[k - 1] = (Lambda(olderSigmas[k - 1], flow) - lambdaS0) / h;
         rks[order - 1] = 1f;
 
-        float hh = -h;
+        float hh = predictX0 ? -h : h;
         float hPhi1 = NumpyMath.Expm1(hh);
         float hPhiK = hPhi1 / hh - 1f;
-        float bH = NumpyMath.Expm1(hh); // bh2
+        float bH = bh1 ? hh : NumpyMath.Expm1(hh);
 
         // R[i][j] = rks[j]^i, b[i] = h_phi_{i+1}·(i+1)! / B(h)
         var r = new float[order, order];
@@ -52,35 +72,29 @@ internal readonly record struct UniPCCoefficients(float SampleScale, float M0Sca
             hPhiK = hPhiK / hh - (float)(1.0 / factorial);
         }
 
-        float sampleScale = sigmaT / sigmaS0;
-        float m0Scale = alphaT * hPhi1;
-        float aB = alphaT * bH;
-        var coeffs = new float[order - 1];
-        float coeffNew = 0f;
-        if (!corrector)
-        {
-            if (order >= 2)
-            {
-                // diffusers uses ρ = [0.5] for order 2 instead of solving the 1×1 system
-                float[] rhos = order == 2 ? [0.5f] : SolveF32(Sub(r, order - 1), b.AsSpan(0, order - 1).ToArray());
-                for (int k = 0; k < order - 1; k++) coeffs[k] = aB * rhos[k] / rks[k];
-            }
-        }
+        float sampleScale = predictX0 ? sigmaT / sigmaS0 : alphaT / alphaS0;
+        float scaleT = predictX0 ? alphaT : sigmaT;
+        float m0Scale = scaleT * hPhi1;
+        float baseScale = scaleT * bH;
+        float[] rhos;
+        float rhoNew = 0f;
+        if (!corrector) rhos = order == 1 ? [] : order == 2 ? [0.5f] : SolveF32(Sub(r, order - 1), b.AsSpan(0, order - 1).ToArray());
         else
         {
-            float[] rhos = order == 1 ? [0.5f] : SolveF32(r, b);
-            for (int k = 0; k < order - 1; k++) coeffs[k] = aB * rhos[k] / rks[k];
-            coeffNew = aB * rhos[order - 1];
+            var all = order == 1 ? [0.5f] : SolveF32(r, b);
+            rhos = all[..^1];
+            rhoNew = all[^1];
         }
-        return new UniPCCoefficients(sampleScale, m0Scale, coeffs, coeffNew);
+        return new UniPCCoefficients(sampleScale, m0Scale, baseScale, rhos, rks[..^1], rhoNew);
     }
 
-    /// <summary>torch.pow for the small integer exponents used here (x⁰ = 1, x¹ = x, x² = x·x).</summary>
+    /// <summary>torch.pow for the small integer exponents used here (x⁰ = 1, x¹ = x, x² = x·x, x³ = x·x·x).</summary>
     private static float PowF(float x, int e) => e switch
     {
         0 => 1f,
         1 => x,
         2 => x * x,
+        3 => x * x * x,
         _ => MathF.Pow(x, e),
     };
 
