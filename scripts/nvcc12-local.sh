@@ -15,7 +15,8 @@
 #            keeps the intermediates in build/hopper-sm90a/ and prints ptxas's resource usage and the count of
 #            HGMMA (wgmma) and USETMAXREG instructions per entry point from `cuobjdump -sass`.
 #   kernels  Builds the whole kernels/ tree through CMake with this nvcc (build/cmake-cuda12, fatbins in
-#            build/kernels-cuda12), as CI's .ci/kernels does with the system nvcc.
+#            build/kernels-cuda12), as CI's .ci/kernels does with the system nvcc, then compiles every kernel with
+#            NVRTC 12.4 (kernels/dev/nvrtc_check.cpp; the Hopper kernel for compute_90a).
 # Usage: scripts/nvcc12-local.sh [install|hopper|kernels|all]   (default: all = install + hopper)
 # Env: CUDA12_PREFIX (/opt/cuda12), CUDA12_DEBS (download cache, default $CUDA12_PREFIX.debs),
 #      CUDA12_KEEP_LIBS=1 keeps cuBLAS/cuFFT/NPP/… (≈ 2.2 GB that compiling kernels does not need; pruned by default),
@@ -176,6 +177,13 @@ kernels() {
     -DFV_KERNEL_OUTPUT_DIR="$PWD/build/kernels-cuda12" >/dev/null || die "CMake configure failed"
   cmake --build build/cmake-cuda12 --target fv_kernels -j "$(nproc 2>/dev/null || echo 2)" || die "kernel build failed"
   ls -l build/kernels-cuda12/*.fatbin
+  # NVRTC 12.4 (the managed run-time fallback; flash_attn_hopper.cu needs NVRTC >= 12 for compute_90a). libnvrtc
+  # dlopens its builtins library by name, hence LD_LIBRARY_PATH rather than only an rpath.
+  local lib=$prefix/usr/lib/x86_64-linux-gnu
+  "$hostcxx" -O1 -std=c++17 -I"$prefix/usr/include" -o build/cmake-cuda12/nvrtc_check kernels/dev/nvrtc_check.cpp \
+    -L"$lib" -lnvrtc -Wl,-rpath,"$lib" || die "building kernels/dev/nvrtc_check.cpp against NVRTC 12 failed"
+  LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" build/cmake-cuda12/nvrtc_check kernels \
+    || die "a kernel does not compile with NVRTC 12.4 (above)"
 }
 
 case "${1:-all}" in
