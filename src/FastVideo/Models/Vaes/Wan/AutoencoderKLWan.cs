@@ -27,7 +27,7 @@ public sealed class AutoencoderKLWan : IDisposable
     private readonly WanEncoder3d _encoder;
     private readonly WanDecoder3d _decoder;
     private readonly WanCausalConv3d _quantConv, _postQuantConv;
-    private readonly Tensor _latentsMean, _latentsInvStd;
+    private readonly Tensor? _latentsMean, _latentsInvStd;
 
     public WanVaeConfig Config { get; }
     public IBackend Backend => _backend;
@@ -44,9 +44,12 @@ public sealed class AutoencoderKLWan : IDisposable
         _postQuantConv = WanCausalConv3d.Load(backend, weights, "post_quant_conv", config.ZDim, config.ZDim, 1, 0);
         _decoder = new WanDecoder3d(backend, weights, config);
         // The pipelines compute 1/std in float32 and divide by it when decoding; keep their exact arithmetic.
-        var inv = config.LatentsStd.Select(s => 1f / s).ToArray();
-        _latentsMean = weights.Own(Upload(backend, config.LatentsMean, [1, config.ZDim, 1, 1, 1]));
-        _latentsInvStd = weights.Own(Upload(backend, inv, [1, config.ZDim, 1, 1, 1]));
+        if (config.HasLatentStatistics)
+        {
+            var inv = config.LatentsStd.Select(s => 1f / s).ToArray();
+            _latentsMean = weights.Own(Upload(backend, config.LatentsMean, [1, config.ZDim, 1, 1, 1]));
+            _latentsInvStd = weights.Own(Upload(backend, inv, [1, config.ZDim, 1, 1, 1]));
+        }
     }
 
     /// <summary>
@@ -296,23 +299,34 @@ public sealed class AutoencoderKLWan : IDisposable
     /// (x − latents_mean) · (1 / latents_std), per channel: how the I2V pipeline normalises an encoded
     /// condition. x: [B, z_dim, T, H, W].
     /// </summary>
+    /// <exception cref="InvalidOperationException">latents_mean/latents_std do not have z_dim values.</exception>
     public Tensor NormalizeLatents(Tensor x)
     {
         CheckLatents(x);
-        using var centered = _backend.Sub(x, _latentsMean);
-        return _backend.Mul(centered, _latentsInvStd);
+        var (mean, invStd) = LatentStatistics();
+        using var centered = _backend.Sub(x, mean);
+        return _backend.Mul(centered, invStd);
     }
 
     /// <summary>
     /// x / (1 / latents_std) + latents_mean, per channel: how the pipelines turn denoised latents into the
     /// decoder's input. x: [B, z_dim, T, H, W].
     /// </summary>
+    /// <exception cref="InvalidOperationException">latents_mean/latents_std do not have z_dim values.</exception>
     public Tensor DenormalizeLatents(Tensor x)
     {
         CheckLatents(x);
-        using var scaled = _backend.Div(x, _latentsInvStd);
-        return _backend.Add(scaled, _latentsMean);
+        var (mean, invStd) = LatentStatistics();
+        using var scaled = _backend.Div(x, invStd);
+        return _backend.Add(scaled, mean);
     }
+
+    private (Tensor Mean, Tensor InvStd) LatentStatistics() =>
+        _latentsMean is { } m && _latentsInvStd is { } s
+            ? (m, s)
+            : throw new InvalidOperationException(
+                $"{Config.Source}: latents_mean has {Config.LatentsMean.Length} values and latents_std {Config.LatentsStd.Length}, z_dim is {Config.ZDim}: " +
+                "the latents cannot be (de)normalised per channel (the Wan pipelines fail there too); the VAE itself encodes and decodes.");
 
     public void Dispose() => _weights.Dispose();
 }
