@@ -95,8 +95,10 @@ public sealed partial class VideoGenerator : IDisposable
 
     /// <summary>
     /// Generates one video. Unset request values come from <see cref="Preset"/>. <paramref name="progress"/> gets
-    /// one report per denoising step; <paramref name="cancel"/> is honoured between stages and between steps
-    /// (an <see cref="OperationCanceledException"/> then, with nothing kept). The caller disposes the result.
+    /// one report per denoising step; if it also implements <c>IProgress&lt;StageProgress&gt;</c> it gets one report
+    /// per latent frame decoded as well. <paramref name="cancel"/> is honoured between stages, between steps and
+    /// between decoded latent frames (an <see cref="OperationCanceledException"/> then, with nothing kept). The
+    /// caller disposes the result.
     /// </summary>
     /// <exception cref="ArgumentException">an invalid request value (named).</exception>
     /// <exception cref="StageVerificationException">a stage check failed (names the stage and the field).</exception>
@@ -108,7 +110,11 @@ public sealed partial class VideoGenerator : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var context = new PipelineContext(Backend, cancel, progress) { Log = _options.Log };
+            var context = new PipelineContext(Backend, cancel, progress)
+            {
+                Log = _options.Log,
+                StageProgress = progress as IProgress<StageProgress>,
+            };
             var trace = _options.Trace ? new GenerationTrace() : null;
             var output = _pipeline.Run(resolved, context, trace);
             return new GenerationResult(output, context.Timings.ToArray(), context.PeakBytes, resolved, trace);

@@ -21,6 +21,13 @@ public sealed record StageTiming(string Stage, TimeSpan Elapsed, long PeakBytesD
 /// <summary>Progress of the denoising loop, reported once per step.</summary>
 public sealed record StepProgress(int Step, int TotalSteps, TimeSpan Elapsed, TimeSpan? Remaining);
 
+/// <summary>
+/// Progress of a long stage other than denoising, one report per unit of work: VAE decoding reports each latent
+/// frame decoded (<paramref name="Stage"/> "decoding", <paramref name="Unit"/> "latent frames"). Cancellation is
+/// honoured between units.
+/// </summary>
+public sealed record StageProgress(string Stage, int Done, int Total, TimeSpan Elapsed, string Unit);
+
 /// <summary>What flows beside the state: the backend, cancellation, progress and the timing record.</summary>
 public sealed class PipelineContext(IBackend backend, CancellationToken cancellation = default, IProgress<StepProgress>? progress = null)
 {
@@ -28,6 +35,8 @@ public sealed class PipelineContext(IBackend backend, CancellationToken cancella
     public CancellationToken Cancellation { get; } = cancellation;
     public IProgress<StepProgress>? Progress { get; } = progress;
     public List<StageTiming> Timings { get; } = new();
+    /// <summary>Receives progress of long stages besides denoising (<see cref="StageProgress"/>); null for none.</summary>
+    public IProgress<StageProgress>? StageProgress { get; init; }
     /// <summary>Receives informational lines (e.g. "using the untrained smoke model").</summary>
     public Action<string>? Log { get; init; }
     /// <summary>The largest allocator peak seen by any stage of this run (the allocator's peak is reset per stage).</summary>

@@ -53,6 +53,26 @@ public class ProgressRenderingTests
     }
 
     [Test]
+    public void DecodingProgressHasItsOwnLabelAndUnit()
+    {
+        var o = new StringWriter();
+        var bar = new ProgressBar(o, interactive: false);
+        bar.Report(new StageProgress("decoding", 1, 5, TimeSpan.FromSeconds(35), "latent frames"));
+        bar.Report(new StageProgress("decoding", 5, 5, TimeSpan.FromSeconds(0.625), "latent frames"));
+        var lines = o.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo("decoding 1/5 latent frames  20%  35.0 s/latent frame  elapsed 0:35  ETA 2:20"));
+        Assert.That(lines[1], Is.EqualTo("decoding 5/5 latent frames 100%  8.0 latent frames/s  elapsed 0:01  done"));
+
+        var t = new StringWriter();
+        var tty = new ProgressBar(t, interactive: true, width: 10);
+        tty.Report(new StageProgress("decoding", 2, 4, TimeSpan.FromSeconds(20), "latent frames"));
+        tty.Report(new StageProgress("decoding", 4, 4, TimeSpan.FromSeconds(40), "latent frames"));
+        var first = "decoding [█████░░░░░] 2/4 latent frames  50%  10.0 s/latent frame  elapsed 0:20  ETA 0:20";
+        var last = "decoding [██████████] 4/4 latent frames 100%  10.0 s/latent frame  elapsed 0:40  done";
+        Assert.That(t.ToString(), Is.EqualTo("\r" + first + "\r" + last.PadRight(first.Length) + Environment.NewLine));
+    }
+
+    [Test]
     public void Clock()
     {
         Assert.That(ProgressBar.Clock(TimeSpan.FromSeconds(0.4)), Is.EqualTo("0:00"));

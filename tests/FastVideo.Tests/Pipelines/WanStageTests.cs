@@ -43,6 +43,35 @@ public class WanStageTests
     }
 
     [Test]
+    public void DecodingReportsEachLatentFrameAndStopsBetweenThem()
+    {
+        // 9 frames = 3 latent frames: the VAE decodes them one at a time.
+        var request = (WanPipelineGoldenCall.Request() with { NumFrames = 9, Steps = 1 }).Resolve(WanPresets.T2V_1_3B);
+        var decode = _pipeline.Stages.Single(s => s.Name == "Decoding");
+
+        using (var batch = PreparedUntil("Decoding", request))
+        {
+            var reports = new RecordingProgress<StageProgress>();
+            decode.Run(batch, new PipelineContext(_backend) { StageProgress = reports });
+            Assert.That(reports.Reports.Select(r => (r.Stage, r.Done, r.Total, r.Unit)),
+                Is.EqualTo(new[] { ("decoding", 1, 3, "latent frames"), ("decoding", 2, 3, "latent frames"), ("decoding", 3, 3, "latent frames") }));
+            Assert.That(reports.Reports.Select(r => r.Elapsed), Is.Ordered);
+            Assert.That(batch.Frames!.Frames, Is.EqualTo(9));
+        }
+
+        using (var batch = PreparedUntil("Decoding", request))
+        {
+            using var cts = new CancellationTokenSource();
+            var reports = new RecordingProgress<StageProgress>(r => { if (r.Done == 1) cts.Cancel(); });
+            long before = _backend.Allocator.Stats.CurrentBytes;
+            Assert.Throws<OperationCanceledException>(() => decode.Run(batch, new PipelineContext(_backend, cts.Token) { StageProgress = reports }));
+            Assert.That(reports.Reports.Select(r => r.Done), Is.EqualTo(new[] { 1 }), "stopped after the first latent frame");
+            Assert.That(batch.Frames, Is.Null, "no frames from a cancelled decode");
+            Assert.That(_backend.Allocator.Stats.CurrentBytes, Is.EqualTo(before), "the decoded chunks were released");
+        }
+    }
+
+    [Test]
     public void StagesAreTheFastVideoOrder()
     {
         Assert.That(_pipeline.StageNames, Is.EqualTo(new[]

@@ -230,6 +230,9 @@ public sealed class AutoencoderKLWan : IDisposable
 
     // ---- decode ---------------------------------------------------------------------------------------
 
+    /// <summary>Name prefix of the per-latent-frame decoder outputs passed to a decode's observer (diffusers' hook names).</summary>
+    public const string DecoderChunkPrefix = "decoder_chunk_output.";
+
     /// <summary>
     /// The decoder's output before clamping. latents: [B, z_dim, T', h, w] F32 (un-normalised, i.e. after
     /// <see cref="DenormalizeLatents"/>) → video [B, out_channels/p², 1 + (T'−1)·<see cref="WanVaeConfig.TemporalUpsampling"/>,
@@ -255,7 +258,7 @@ public sealed class AutoencoderKLWan : IDisposable
                     var chunk = _backend.Slice(x, 2, i, 1);
                     var y = _decoder.Forward(chunk, cache, firstChunk: i == 0);
                     chunk.Dispose();
-                    observe?.Invoke($"decoder_chunk_output.{i}", y);
+                    observe?.Invoke(DecoderChunkPrefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), y);
                     outputs.Add(scope.Keep(y));
                 }
             }

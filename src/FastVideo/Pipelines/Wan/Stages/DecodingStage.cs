@@ -12,7 +12,9 @@ namespace FastVideo.Pipelines.Wan.Stages;
 /// frames = clamp(video·0.5 + 0.5, 0, 1), channels last                  [F, H, W, 3]
 /// bytes  = round_half_even(frames·255)                                   (VideoFrames)
 /// </code>
-/// The latents stay in the batch (they are part of the result).
+/// The latents stay in the batch (they are part of the result). The VAE decodes one latent frame at a time:
+/// each one is reported to <see cref="PipelineContext.StageProgress"/>, and cancellation is checked between them
+/// (a long CPU decode can be stopped without waiting for the whole video).
 /// </summary>
 public sealed class DecodingStage(AutoencoderKLWan vae, IBackend backend) : PipelineStage<WanBatch>
 {
@@ -34,7 +36,17 @@ public sealed class DecodingStage(AutoencoderKLWan vae, IBackend backend) : Pipe
     protected override void Forward(WanBatch batch, PipelineContext context)
     {
         using var scope = TensorScope.Begin();
-        var decoded = vae.DecodeUnclamped(vae.DenormalizeLatents(batch.Latents!)); // [1, 3, F, H, W]
+        int latentFrames = batch.Latents!.Size(2);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        context.Cancellation.ThrowIfCancellationRequested();
+        void Observe(string name, Tensor _)
+        {
+            if (!name.StartsWith(AutoencoderKLWan.DecoderChunkPrefix, StringComparison.Ordinal)) return;
+            int done = int.Parse(name.AsSpan(AutoencoderKLWan.DecoderChunkPrefix.Length), System.Globalization.CultureInfo.InvariantCulture) + 1;
+            context.StageProgress?.Report(new StageProgress("decoding", done, latentFrames, clock.Elapsed, "latent frames"));
+            if (done < latentFrames) context.Cancellation.ThrowIfCancellationRequested();
+        }
+        var decoded = vae.DecodeUnclamped(vae.DenormalizeLatents(batch.Latents!), Observe); // [1, 3, F, H, W]
         if (batch.Trace is { } trace) trace.DecodedPreClamp = TracedTensor.Of(decoded);
         var video = backend.Clamp(decoded, -1f, 1f);
         var unit = backend.Clamp(backend.Scale(video, 0.5f, 0.5f), 0f, 1f);
