@@ -37,13 +37,22 @@ public class WanVaeInputTests
         Assert.That(e.Message, Does.Contain("4 channels").And.Contain("in_channels is 3"));
     }
 
-    [Test]
-    public void EncodeRejectsSizesBelowTheCompression()
+    [TestCase(4)]
+    [TestCase(8)]
+    [TestCase(10)]
+    public void EncodeRejectsFrameCountsNotOnePlusFourK(int frames)
     {
-        // 7 → 3 → 1 → a third 3×3 stride-2 conv over 1 + 1 padded rows fails in diffusers too.
-        using var v = Zeros(1, 3, 1, 7, 48);
+        using var v = Zeros(1, 3, frames, 32, 48);
         var e = Assert.Throws<ArgumentException>(() => _vae.EncodeMean(v).Dispose())!;
-        Assert.That(e.Message, Does.Contain("height 7").And.Contain("at least 8"));
+        Assert.That(e.Message, Does.Contain($"{frames} frames").And.Contain("1 + 4k"));
+    }
+
+    [Test]
+    public void EncodeRejectsSizesNotMultiplesOfEight()
+    {
+        using var v = Zeros(1, 3, 1, 30, 48);
+        var e = Assert.Throws<ArgumentException>(() => _vae.EncodeMean(v).Dispose())!;
+        Assert.That(e.Message, Does.Contain("height 30").And.Contain("multiples of 8"));
     }
 
     [Test]

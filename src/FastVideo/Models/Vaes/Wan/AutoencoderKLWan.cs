@@ -118,10 +118,10 @@ public sealed class AutoencoderKLWan : IDisposable
 
     /// <summary>
     /// Posterior moments: quant_conv(encoder(video)) = [mean | logvar] along channels.
-    /// video: [B, in_channels/p², T, H, W] F32, any T ≥ 1 (like diffusers, only the first 1 + 4k frames,
-    /// k = ⌊(T − 1)/4⌋, are encoded), H, W ≥ <see cref="WanVaeConfig.SpatialCompression"/> s (p · 2^(S−1); 8 for
-    /// Wan2.1), multiples of s when patch_size p &gt; 1 or is_residual →
-    /// [B, 2·z_dim, 1 + k·4/<see cref="WanVaeConfig.TemporalCompression"/>, ⌊H/s⌋, ⌊W/s⌋] (each downsampler floors). With patch_size p the
+    /// video: [B, in_channels/p², T, H, W] F32 with T = 1 + 4k and H, W multiples of
+    /// <see cref="WanVaeConfig.SpatialCompression"/> (p · 2^(S−1); 8 for Wan2.1) →
+    /// [B, 2·z_dim, 1 + k·4/<see cref="WanVaeConfig.TemporalCompression"/>, H/s, W/s] (other frame counts and sizes are
+    /// refused: diffusers would silently drop the trailing frames and floor the sizes). With patch_size p the
     /// video is folded into p×p patches first. <paramref name="observe"/> (optional) sees
     /// <c>encoder_chunk_output.{i}</c> and <c>quant_conv_output.0</c>; it must not keep or dispose them.
     /// </summary>
@@ -165,7 +165,7 @@ public sealed class AutoencoderKLWan : IDisposable
 
     /// <summary>
     /// The posterior mode (= mean), what the Wan pipelines use as the video latent (<c>sample_mode="argmax"</c>):
-    /// the first z_dim channels of <see cref="EncodeMoments"/>. video: [B, in, T, H, W] → [B, z, T', ⌊H/s⌋, ⌊W/s⌋].
+    /// the first z_dim channels of <see cref="EncodeMoments"/>. video: [B, in, 1 + 4k, H, W] → [B, z, T', H/s, W/s].
     /// </summary>
     public Tensor EncodeMean(Tensor video, Action<string, Tensor>? observe = null)
     {
@@ -188,21 +188,18 @@ public sealed class AutoencoderKLWan : IDisposable
         if (video.Size(1) != channels)
             throw new ShapeMismatchException($"AutoencoderKLWan.Encode: video has {video.Size(1)} channels in [{ShapeUtil.Format(video.ShapeSpan)}], in_channels is {Config.InChannels}"
                 + (Config.Patch > 1 ? $" = {channels} video channels × patch_size² {Config.Patch * Config.Patch}" : ""));
-        // diffusers encodes chunks [0], [1:5], [5:9], ... for 1 + (T − 1)//4 chunks, so frames after the last whole
-        // chunk are dropped (T = 6 encodes like T = 5); any T ≥ 1 is accepted and treated the same way.
-        if (video.Size(2) < 1)
-            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has no frames", nameof(video));
+        // diffusers silently drops the frames after the last whole chunk (T = 6 encodes like T = 5) and floors odd
+        // sizes at every downsampler; we refuse both, so that no input frame or pixel row is silently lost.
+        int t = video.Size(2);
+        if (t < 1 || (t - 1) % EncodeChunkFrames != 0)
+        {
+            int lower = 1 + Math.Max(0, t - 1) / EncodeChunkFrames * EncodeChunkFrames;
+            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has {t} frames; the Wan VAE encodes 1 + 4k frames (1, 5, 9, ..., 81): use {lower} or {lower + EncodeChunkFrames}", nameof(video));
+        }
         int s = Config.SpatialCompression;
-        int h = video.Size(3), w = video.Size(4);
-        // Without patching, each stride-2 downsampler (zero pad right/bottom by 1, 3×3 conv) maps n → ⌊n/2⌋, so any
-        // H, W ≥ s run in diffusers (⌊⌊H/2⌋/2⌋...). patchify (patch_size p) and the residual AvgDown3D (is_residual)
-        // reshape by p and 2, which diffusers only accepts for multiples of s.
-        bool floors = Config.Patch == 1 && !Config.IsResidual;
-        bool ok = floors ? h >= s && w >= s : h % s == 0 && w % s == 0 && h > 0 && w > 0;
-        if (!ok)
-            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has height {h} and width {w}; "
-                + (floors ? $"both must be at least {s}" : $"both must be positive multiples of {s} (patch_size {Config.Patch}, is_residual {Config.IsResidual})")
-                + $" (the spatial compression: patch_size {Config.Patch} × 2^{Config.Stages - 1} for dim_mult [{string.Join(", ", Config.DimMult)}])", nameof(video));
+        if (video.Size(3) < 1 || video.Size(4) < 1 || video.Size(3) % s != 0 || video.Size(4) % s != 0)
+            throw new ArgumentException($"AutoencoderKLWan.Encode: video [{ShapeUtil.Format(video.ShapeSpan)}] has height {video.Size(3)} and width {video.Size(4)}; both must be positive multiples of {s} "
+                + $"(the spatial compression: patch_size {Config.Patch} × 2^{Config.Stages - 1} for dim_mult [{string.Join(", ", Config.DimMult)}])", nameof(video));
         if (video.DType != DType.F32)
             throw new ArgumentException($"AutoencoderKLWan.Encode: video must be F32, got {video.DType}", nameof(video));
         if (video.Size(0) < 1)
@@ -220,12 +217,12 @@ public sealed class AutoencoderKLWan : IDisposable
         int halvings = Enumerable.Range(0, Config.Stages).Count(Config.EncoderHalvesTime);
         // A 4-frame chunk halves (with the previous chunk's last frame in front: (n + 1 − 3)/2 + 1 frames) at each
         // temporal downsampler; the third would see 1 + 1 frames for a 3-frame kernel, where PyTorch fails.
-        // Only a second chunk (T ≥ 5) reaches it: T = 2..4 encode frame 0 alone, as in diffusers.
+        // Only a second chunk (T ≥ 5) reaches it.
         if (frames >= 1 + EncodeChunkFrames && halvings > 2)
             throw new NotSupportedException(
                 $"{Config.Source}: temperal_downsample [{string.Join(", ", Config.TemperalDownsample)}] halves time {halvings} times; " +
                 $"diffusers 0.35.2 encodes 4 frames per chunk, which its third temporal downsampler cannot convolve (a 3-frame kernel over 2 frames), " +
-                $"so only videos of 1 to 4 frames (of which diffusers encodes frame 0) can be encoded with this config (got {frames} frames).");
+                $"so only single-frame videos can be encoded with this config (got {frames} frames).");
     }
 
     // ---- decode ---------------------------------------------------------------------------------------
