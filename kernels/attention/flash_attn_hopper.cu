@@ -5,12 +5,13 @@
 // at run time on compute capability 9.0 when this module is present.
 //
 // STATUS: UNVERIFIED ON HARDWARE. nvcc 11.8 (this project's CI) cannot compile sm_90a; CMake builds this file
-//   only with nvcc >= 12 and NVRTC >= 12, and no ptxas has assembled it yet. It passes the attention lab on
-//   the CPU emulator (kernels/dev/run_emu.sh: mbarrier protocol, warpgroup roles, masking, output), whose
-//   wgmma follows the PTX ISA's descriptor / canonical-layout definitions — the same reading this kernel was
-//   written from, so the swizzle and descriptor fields are the part only a GPU can confirm. Run
-//   kernels/dev/run_lab.sh on an H100/H200 (it adds this kernel to the attention lab) before enabling it;
-//   until then the mma.sync kernel is the one to use.
+//   only with nvcc >= 12 and NVRTC >= 12. It compiles cleanly with nvcc 12.4 and NVRTC 12.4 on a machine
+//   without a GPU (scripts/nvcc12-local.sh: no spills, HGMMA in the SASS; docs/GPU.md), but has never run. It
+//   passes the attention lab on the CPU emulator (kernels/dev/run_emu.sh: mbarrier protocol, warpgroup roles,
+//   masking, output), whose wgmma follows the PTX ISA's descriptor / canonical-layout definitions — the same
+//   reading this kernel was written from, so the swizzle and descriptor fields are the part only a GPU can
+//   confirm. Run kernels/dev/run_lab.sh on an H100/H200 (it adds this kernel to the attention lab) before
+//   enabling it; until then the mma.sync kernel is the one to use.
 // Entry points: fv_flash_attn_hopper_{bf16,f16}_d{64,128}.
 // Launch: grid (ceil(nq / 128), heads, batch), block 384 (warpgroup 0 = producer, 1–2 = consumers),
 //   dynamic shared memory 2·D·(128 + 2·2·64) + 1024 bytes (D = 128: 99 328 B), which needs

@@ -10,7 +10,8 @@ internal static partial class ModuleRunners
     /// <summary>
     /// diffusers <c>AutoencoderKLWan.encode(video)</c>: the posterior mode <c>latent_mean</c> (what the Wan pipelines
     /// use), the raw moments <c>quant_conv_output</c> = [mean | logvar], and <c>latent_normalized</c> =
-    /// (mean − latents_mean) / latents_std (the I2V condition).
+    /// (mean − latents_mean) / latents_std (the I2V condition), left out when latents_mean/std do not have z_dim
+    /// values (diffusers loads and runs such a VAE; only the normalisation cannot broadcast).
     /// </summary>
     public static readonly ModuleSpec VaeEncode = new(
         ModuleKind.VaeEncode, "AutoencoderKLWan",
@@ -21,6 +22,8 @@ internal static partial class ModuleRunners
             using var scope = TensorScope.Begin();
             var moments = model.EncodeMoments(inputs["video"]);
             var mean = backend.Slice(moments, 1, 0, model.Config.ZDim);
+            if (!model.Config.HasLatentStatistics)
+                return [new("latent_mean", scope.Keep(mean)), new("quant_conv_output", scope.Keep(moments))];
             var normalized = model.NormalizeLatents(mean);
             return [new("latent_mean", scope.Keep(mean)), new("quant_conv_output", scope.Keep(moments)),
                     new("latent_normalized", scope.Keep(normalized))];

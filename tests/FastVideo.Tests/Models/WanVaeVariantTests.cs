@@ -56,7 +56,7 @@ public class WanVaeVariantTests
     // ---- helpers ------------------------------------------------------------------------------------------
 
     /// <summary>The reference with all its (random) parameters, and our model loaded from them through config JSON.</summary>
-    private static (AutoencoderKLWan Model, WanVaeReference Ref) Build(WanVaeRefConfig cfg, int seed, bool bf16 = false)
+    private static (AutoencoderKLWan Model, WanVaeReference Ref) Build(WanVaeRefConfig cfg, int seed, bool bf16 = false, Action<System.Text.Json.Nodes.JsonObject>? editConfig = null)
     {
         var reference = new WanVaeReference(cfg, seed);
         reference.DeclareAll();
@@ -70,7 +70,9 @@ public class WanVaeVariantTests
             else
                 source.Put(name, DType.F32, shape, MemoryMarshal.AsBytes(f.AsSpan()).ToArray());
         }
-        var config = WanVaeConfig.FromJson(cfg.ToJson(seed).ToJsonString(), "variant/config.json");
+        var json = cfg.ToJson(seed);
+        editConfig?.Invoke(json);
+        var config = WanVaeConfig.FromJson(json.ToJsonString(), "variant/config.json");
         return (AutoencoderKLWan.Load(config, source, CpuBackend.Default), reference);
     }
 
@@ -207,6 +209,25 @@ public class WanVaeVariantTests
             using var wrongChannels = Tensor.FromHost<float>(new float[12 * 8 * 8], 1, 12, 1, 8, 8);
             var e2 = Assert.Throws<ShapeMismatchException>(() => model.EncodeMoments(wrongChannels).Dispose())!;
             Assert.That(e2.Message, Does.Contain("12 channels").And.Contain("3 video channels"));
+        }
+    }
+
+    [Test]
+    public void LatentStatisticsNotOfZDimValuesStillEncodeAndDecode()
+    {
+        // z_dim 4 with diffusers' 16 default latents_mean/std (a config.json without those keys): diffusers builds,
+        // encodes and decodes; only normalising fails (checked with the real library, max abs diff 9.5e-7).
+        var cfg = new WanVaeRefConfig { BaseDim = 2, DimMult = [1, 2], TemperalDownsample = [true] };
+        var (model, reference) = Build(cfg, seed: 17, editConfig: j => { j.Remove("latents_mean"); j.Remove("latents_std"); });
+        using (model)
+        {
+            Assert.That((model.Config.LatentsMean.Length, model.Config.HasLatentStatistics), Is.EqualTo((16, false)));
+            CheckEncode(model, reference, Video(1, 3, 5, 4, 6, seed: 1), "encode");
+            CheckDecode(model, reference, Latents(1, 4, 2, 2, 3, seed: 2), "decode");
+            using var z = Tensor.FromHost<float>(new float[4 * 6], 1, 4, 1, 2, 3);
+            var e = Assert.Throws<InvalidOperationException>(() => model.NormalizeLatents(z).Dispose())!;
+            Assert.That(e.Message, Does.Contain("variant/config.json").And.Contain("latents_mean has 16 values").And.Contain("z_dim is 4"));
+            Assert.Throws<InvalidOperationException>(() => model.DenormalizeLatents(z).Dispose());
         }
     }
 

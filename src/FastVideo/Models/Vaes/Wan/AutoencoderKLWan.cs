@@ -27,7 +27,7 @@ public sealed class AutoencoderKLWan : IDisposable
     private readonly WanEncoder3d _encoder;
     private readonly WanDecoder3d _decoder;
     private readonly WanCausalConv3d _quantConv, _postQuantConv;
-    private readonly Tensor _latentsMean, _latentsInvStd;
+    private readonly Tensor? _latentsMean, _latentsInvStd;
 
     public WanVaeConfig Config { get; }
     public IBackend Backend => _backend;
@@ -44,9 +44,12 @@ public sealed class AutoencoderKLWan : IDisposable
         _postQuantConv = WanCausalConv3d.Load(backend, weights, "post_quant_conv", config.ZDim, config.ZDim, 1, 0);
         _decoder = new WanDecoder3d(backend, weights, config);
         // The pipelines compute 1/std in float32 and divide by it when decoding; keep their exact arithmetic.
-        var inv = config.LatentsStd.Select(s => 1f / s).ToArray();
-        _latentsMean = weights.Own(Upload(backend, config.LatentsMean, [1, config.ZDim, 1, 1, 1]));
-        _latentsInvStd = weights.Own(Upload(backend, inv, [1, config.ZDim, 1, 1, 1]));
+        if (config.HasLatentStatistics)
+        {
+            var inv = config.LatentsStd.Select(s => 1f / s).ToArray();
+            _latentsMean = weights.Own(Upload(backend, config.LatentsMean, [1, config.ZDim, 1, 1, 1]));
+            _latentsInvStd = weights.Own(Upload(backend, inv, [1, config.ZDim, 1, 1, 1]));
+        }
     }
 
     /// <summary>
@@ -117,7 +120,8 @@ public sealed class AutoencoderKLWan : IDisposable
     /// Posterior moments: quant_conv(encoder(video)) = [mean | logvar] along channels.
     /// video: [B, in_channels/p², T, H, W] F32 with T = 1 + 4k and H, W multiples of
     /// <see cref="WanVaeConfig.SpatialCompression"/> (p · 2^(S−1); 8 for Wan2.1) →
-    /// [B, 2·z_dim, 1 + k·4/<see cref="WanVaeConfig.TemporalCompression"/>, H/s, W/s]. With patch_size p the
+    /// [B, 2·z_dim, 1 + k·4/<see cref="WanVaeConfig.TemporalCompression"/>, H/s, W/s] (other frame counts and sizes are
+    /// refused: diffusers would silently drop the trailing frames and floor the sizes). With patch_size p the
     /// video is folded into p×p patches first. <paramref name="observe"/> (optional) sees
     /// <c>encoder_chunk_output.{i}</c> and <c>quant_conv_output.0</c>; it must not keep or dispose them.
     /// </summary>
@@ -169,7 +173,7 @@ public sealed class AutoencoderKLWan : IDisposable
         return _backend.Slice(moments, 1, 0, Config.ZDim);
     }
 
-    /// <summary>Latent frames an encode of <paramref name="frames"/> = 1 + 4k video frames gives: 1 + k·4/temporal compression.</summary>
+    /// <summary>Latent frames an encode of <paramref name="frames"/> video frames gives: 1 + k·4/temporal compression, k = ⌊(frames − 1)/4⌋.</summary>
     public int LatentFrames(int frames) => 1 + (frames - 1) / EncodeChunkFrames * (EncodeChunkFrames / Config.TemporalCompression);
 
     /// <summary>Video frames a decode of <paramref name="latentFrames"/> gives: 1 + (T' − 1)·temporal upsampling.</summary>
@@ -184,6 +188,8 @@ public sealed class AutoencoderKLWan : IDisposable
         if (video.Size(1) != channels)
             throw new ShapeMismatchException($"AutoencoderKLWan.Encode: video has {video.Size(1)} channels in [{ShapeUtil.Format(video.ShapeSpan)}], in_channels is {Config.InChannels}"
                 + (Config.Patch > 1 ? $" = {channels} video channels × patch_size² {Config.Patch * Config.Patch}" : ""));
+        // diffusers silently drops the frames after the last whole chunk (T = 6 encodes like T = 5) and floors odd
+        // sizes at every downsampler; we refuse both, so that no input frame or pixel row is silently lost.
         int t = video.Size(2);
         if (t < 1 || (t - 1) % EncodeChunkFrames != 0)
         {
@@ -211,7 +217,8 @@ public sealed class AutoencoderKLWan : IDisposable
         int halvings = Enumerable.Range(0, Config.Stages).Count(Config.EncoderHalvesTime);
         // A 4-frame chunk halves (with the previous chunk's last frame in front: (n + 1 − 3)/2 + 1 frames) at each
         // temporal downsampler; the third would see 1 + 1 frames for a 3-frame kernel, where PyTorch fails.
-        if (frames > 1 && halvings > 2)
+        // Only a second chunk (T ≥ 5) reaches it.
+        if (frames >= 1 + EncodeChunkFrames && halvings > 2)
             throw new NotSupportedException(
                 $"{Config.Source}: temperal_downsample [{string.Join(", ", Config.TemperalDownsample)}] halves time {halvings} times; " +
                 $"diffusers 0.35.2 encodes 4 frames per chunk, which its third temporal downsampler cannot convolve (a 3-frame kernel over 2 frames), " +
@@ -292,23 +299,34 @@ public sealed class AutoencoderKLWan : IDisposable
     /// (x − latents_mean) · (1 / latents_std), per channel: how the I2V pipeline normalises an encoded
     /// condition. x: [B, z_dim, T, H, W].
     /// </summary>
+    /// <exception cref="InvalidOperationException">latents_mean/latents_std do not have z_dim values.</exception>
     public Tensor NormalizeLatents(Tensor x)
     {
         CheckLatents(x);
-        using var centered = _backend.Sub(x, _latentsMean);
-        return _backend.Mul(centered, _latentsInvStd);
+        var (mean, invStd) = LatentStatistics();
+        using var centered = _backend.Sub(x, mean);
+        return _backend.Mul(centered, invStd);
     }
 
     /// <summary>
     /// x / (1 / latents_std) + latents_mean, per channel: how the pipelines turn denoised latents into the
     /// decoder's input. x: [B, z_dim, T, H, W].
     /// </summary>
+    /// <exception cref="InvalidOperationException">latents_mean/latents_std do not have z_dim values.</exception>
     public Tensor DenormalizeLatents(Tensor x)
     {
         CheckLatents(x);
-        using var scaled = _backend.Div(x, _latentsInvStd);
-        return _backend.Add(scaled, _latentsMean);
+        var (mean, invStd) = LatentStatistics();
+        using var scaled = _backend.Div(x, invStd);
+        return _backend.Add(scaled, mean);
     }
+
+    private (Tensor Mean, Tensor InvStd) LatentStatistics() =>
+        _latentsMean is { } m && _latentsInvStd is { } s
+            ? (m, s)
+            : throw new InvalidOperationException(
+                $"{Config.Source}: latents_mean has {Config.LatentsMean.Length} values and latents_std {Config.LatentsStd.Length}, z_dim is {Config.ZDim}: " +
+                "the latents cannot be (de)normalised per channel (the Wan pipelines fail there too); the VAE itself encodes and decodes.");
 
     public void Dispose() => _weights.Dispose();
 }

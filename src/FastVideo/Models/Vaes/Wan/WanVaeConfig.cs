@@ -41,6 +41,8 @@ public sealed record WanVaeConfig
         [2.8184f, 1.4541f, 2.3275f, 2.6558f, 1.2196f, 1.7708f, 2.6052f, 2.0743f,
          3.2687f, 2.1526f, 2.8652f, 1.5579f, 1.6382f, 1.1253f, 2.8251f, 1.9160f];
     public bool IsResidual { get; init; }
+    /// <summary>Whether latents_mean and latents_std both have z_dim values, i.e. whether the pipelines' latent (de)normalisation can run.</summary>
+    public bool HasLatentStatistics => LatentsMean.Length == ZDim && LatentsStd.Length == ZDim;
     /// <summary>Channels of the encoder's first convolution (after patching: video channels · p²).</summary>
     public int InChannels { get; init; } = 3;
     /// <summary>Channels of the decoder's last convolution (before unpatching: video channels · p²).</summary>
@@ -155,8 +157,8 @@ public sealed record WanVaeConfig
         if (TemperalDownsample.Length < DimMult.Length - 1)
             Fail($"temperal_downsample {List(TemperalDownsample)} has {TemperalDownsample.Length} entries, dim_mult {List(DimMult)} needs at least {DimMult.Length - 1} (one per downsampling stage)");
         if (Dropout is < 0 or > 1) Fail($"dropout must be in [0, 1], got {Dropout}");
-        if (LatentsMean.Length != ZDim) Fail($"latents_mean has {LatentsMean.Length} values, z_dim is {ZDim}: they must match");
-        if (LatentsStd.Length != ZDim) Fail($"latents_std has {LatentsStd.Length} values, z_dim is {ZDim}: they must match");
+        // latents_mean/std are used only by the pipelines' (de)normalisation; diffusers builds, encodes and decodes
+        // with lists of another length (e.g. the 16 defaults with z_dim 4), so a mismatch fails only there.
         if (LatentsStd.Any(s => !(s > 0) || !float.IsFinite(s))) Fail("latents_std values must be positive and finite");
         if (LatentsMean.Any(m => !float.IsFinite(m))) Fail("latents_mean values must be finite");
         if (PatchSize is { } p)
