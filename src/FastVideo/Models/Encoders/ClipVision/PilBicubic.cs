@@ -8,13 +8,14 @@ namespace FastVideo.Models.Encoders.ClipVision;
 /// ⌊center + support + 0.5⌋ clipped to the image, weights w(t) = filter((t − center + 0.5)/filterscale) normalised to
 /// sum 1, then quantised to 22-bit fixed point (round half away from zero); each pass rounds (+2²¹) and clamps its
 /// result to 0..255. Filters (support): BOX 1 on (−½, ½] (½), BILINEAR triangle (1), HAMMING sinc·(0.54 + 0.46 cos)
-/// (1), BICUBIC Keys a = −0.5 (2), LANCZOS sinc(x)·sinc(x/3) (3).
+/// (1; Pillow's constants are the float literals 0.54f and 0.46f), BICUBIC Keys a = −0.5 (2), LANCZOS sinc(x)·sinc(x/3) (3).
 /// NEAREST is libImaging/Geometry.c's ImagingScaleAffine: source column ⌊x₀⌋ with x₀ = scale/2 advanced by += scale
 /// per output column in double precision (the same for rows).
 /// </summary>
 internal static class PilBicubic
 {
     private const int PrecisionBits = 32 - 8 - 2;
+    private const double HammingA = 0.54f, HammingB = 0.46f;
 
     private static double Filter(PilFilter filter, double x) => filter switch
     {
@@ -48,7 +49,9 @@ internal static class PilBicubic
         if (x == 0.0) return 1.0;
         if (x >= 1.0) return 0.0;
         x *= Math.PI;
-        return Math.Sin(x) / x * (0.54 + 0.46 * Math.Cos(x));
+        // Resample.c writes the window with float literals (0.54f + 0.46f·cos x, evaluated in double): their float
+        // values, not 0.54/0.46, set the weights, which moves a rounding edge in ~1 sample per image.
+        return Math.Sin(x) / x * (HammingA + HammingB * Math.Cos(x));
     }
 
     private static double Bicubic(double x)
