@@ -40,7 +40,7 @@ public class ClipImageProcessorTests
         2 => (x => Math.Max(0, 1 - Math.Abs(x)), 1),
         3 => (Cubic, 2),
         4 => (x => x > -0.5 && x <= 0.5 ? 1 : 0, 0.5),
-        5 => (x => Math.Abs(x) < 1 ? Sinc(x) * (0.54 + 0.46 * Math.Cos(Math.PI * x)) : 0, 1),
+        5 => (x => Math.Abs(x) < 1 ? Sinc(x) * ((double)0.54f + (double)0.46f * Math.Cos(Math.PI * x)) : 0, 1), // Resample.c: float literals
         _ => throw new ArgumentOutOfRangeException(nameof(resample)),
     };
 
