@@ -22,7 +22,11 @@ public sealed class RgbImage
     public int Height { get; }
     public int Width { get; }
 
-    /// <summary>Reads an image file (PNG, JPEG, WebP, ...) as 8-bit RGB; alpha is dropped, as <c>convert("RGB")</c> does.</summary>
+    /// <summary>
+    /// diffusers' <c>load_image</c>: reads an image file (PNG, JPEG, WebP, ...), applies its EXIF orientation
+    /// (<c>ImageOps.exif_transpose</c>) and returns 8-bit RGB; alpha is dropped without compositing, as
+    /// <c>convert("RGB")</c> does. 16-bit PNGs follow Pillow (see <see cref="Png16"/>).
+    /// </summary>
     /// <exception cref="FileNotFoundException">no such file.</exception>
     /// <exception cref="InvalidDataException">the file is not an image ImageMagick can read.</exception>
     public static RgbImage Load(string path)
@@ -32,7 +36,9 @@ public sealed class RgbImage
         if (!File.Exists(full)) throw new FileNotFoundException($"input image not found: {full}", full);
         try
         {
+            if (Png16.TryDecode(File.ReadAllBytes(full), full) is { } png16) return png16;
             using var image = new MagickImage(full);
+            image.AutoOrient();  // EXIF orientation 2–8 → flips/rotations, as ImageOps.exif_transpose
             image.ColorSpace = ColorSpace.sRGB;
             int w = (int)image.Width, h = (int)image.Height;
             using var pixels = image.GetPixels();
