@@ -13,14 +13,18 @@ internal static class Png16
 {
     private static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    /// <summary>The RGB image, or null when <paramref name="file"/> is not a non-interlaced 16-bit PNG (left to ImageMagick).</summary>
+    /// <summary>The RGB image, or null when <paramref name="file"/> is not a 16-bit PNG (left to ImageMagick).</summary>
+    /// <exception cref="NotSupportedException">an interlaced (Adam7) 16-bit PNG: not decoded here, and ImageMagick's
+    /// rounded samples would differ from Pillow's (for grayscale, entirely).</exception>
     public static RgbImage? TryDecode(byte[] file, string path)
     {
         if (file.Length < 33 || !file.AsSpan(0, 8).SequenceEqual(Signature) || file.AsSpan(12, 4).SequenceEqual("IHDR"u8) is false) return null;
         int width = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(16)), height = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(20));
         byte depth = file[24], colorType = file[25], interlace = file[28];
         int channels = colorType switch { 0 => 1, 4 => 2, 2 => 3, 6 => 4, _ => 0 };
-        if (depth != 16 || channels == 0 || interlace != 0 || width < 1 || height < 1) return null;
+        if (depth != 16 || channels == 0 || width < 1 || height < 1) return null;
+        if (interlace != 0)
+            throw new NotSupportedException($"{path}: interlaced 16-bit PNG is not supported; save it non-interlaced (or as 8-bit)");
 
         using var idat = new MemoryStream();
         for (int at = 8; at + 12 <= file.Length;)

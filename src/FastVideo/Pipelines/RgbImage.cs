@@ -28,7 +28,8 @@ public sealed class RgbImage
     /// <c>convert("RGB")</c> does. 16-bit PNGs follow Pillow (see <see cref="Png16"/>).
     /// </summary>
     /// <exception cref="FileNotFoundException">no such file.</exception>
-    /// <exception cref="InvalidDataException">the file is not an image ImageMagick can read.</exception>
+    /// <exception cref="InvalidDataException">the file is not an image ImageMagick can read, or is truncated.</exception>
+    /// <exception cref="NotSupportedException">an interlaced 16-bit PNG (see <see cref="Png16"/>).</exception>
     public static RgbImage Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

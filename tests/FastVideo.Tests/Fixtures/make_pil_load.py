@@ -15,12 +15,33 @@ def png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+def paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+
+
+def filter_row(kind, row, prior, bpp):
+    """PNG scanline filter `kind` (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth) applied bytewise, per the PNG spec."""
+    out = bytearray(len(row))
+    for i in range(len(row)):
+        a, b, c = (row[i - bpp] if i >= bpp else 0), prior[i], (prior[i - bpp] if i >= bpp else 0)
+        pred = [0, a, b, (a + b) // 2, paeth(a, b, c)][kind]
+        out[i] = (row[i] - pred) & 0xFF
+    return bytes([kind]) + bytes(out)
+
+
 def write_png16(path, a, color_type):
-    """A 16-bit PNG written by hand (Pillow 9.4 cannot save RGB;16): color type 0 gray, 2 RGB, 6 RGBA."""
+    """A 16-bit PNG written by hand (Pillow 9.4 cannot save RGB;16): color type 0 gray, 4 gray+alpha, 2 RGB, 6 RGBA.
+    Row y uses filter type y % 5, so every filter is exercised."""
     h, w = a.shape[:2]
-    rows = a.reshape(h, -1).astype(">u2").tobytes()
-    stride = a.reshape(h, -1).shape[1] * 2
-    raw = b"".join(b"\x00" + rows[y * stride:(y + 1) * stride] for y in range(h))
+    flat = a.reshape(h, -1).astype(">u2")
+    bpp = (flat.shape[1] // w) * 2
+    raw, prior = b"", bytes(flat.shape[1] * 2)
+    for y in range(h):
+        row = flat[y].tobytes()
+        raw += filter_row(y % 5, row, prior, bpp)
+        prior = row
     ihdr = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
@@ -56,6 +77,7 @@ def main():
     w16[0, 1, :] = [0x0100, 0x00FF, 0x8080, 0x7F80]
     write_png16(p("rgb16.png"), w16[..., :3], 2)
     write_png16(p("rgba16.png"), w16, 6)
+    write_png16(p("la16.png"), w16[..., 2:], 4)
     g16 = w16[..., 0].copy()
     g16[1, :] = [0, 1, 254, 255, 256, 300, 1000]  # Pillow's I;16 → RGB clamps to 255 rather than scaling
     write_png16(p("gray16.png"), g16, 0)
@@ -68,6 +90,10 @@ def main():
     Image.fromarray(rgb, "RGB").save(p("lossless.webp"), lossless=True)
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(p("rgba_lossless.webp"), lossless=True, exact=True)
     Image.fromarray(rgb, "RGB").save(p("lossy.webp"), quality=90)
+    with open(p("rgb16.png"), "rb") as f:
+        data = f.read()
+    with open(p("truncated16.png"), "wb") as f:
+        f.write(data[:len(data) * 2 // 3])
     with open(p("rgb8.png"), "rb") as f:
         data = f.read()
     with open(p("truncated.png"), "wb") as f:
