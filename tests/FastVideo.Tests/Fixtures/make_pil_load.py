@@ -86,6 +86,10 @@ def main():
         exif = Image.Exif()
         exif[0x0112] = o
         Image.fromarray(rgb, "RGB").save(p(f"exif{o}.jpg"), quality=95, exif=exif.tobytes())
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(p("rgba8_exif6.png"), exif=exif.tobytes())  # eXIf chunk
+    Image.fromarray(rgb, "RGB").save(p("lossless_exif6.webp"), lossless=True, exif=exif.tobytes())
     Image.fromarray(gray, "L").save(p("l8.jpg"), quality=95)
     Image.fromarray(rgb, "RGB").save(p("lossless.webp"), lossless=True)
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(p("rgba_lossless.webp"), lossless=True, exact=True)
