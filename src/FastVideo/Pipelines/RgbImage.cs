@@ -37,7 +37,7 @@ public sealed class RgbImage
         if (!File.Exists(full)) throw new FileNotFoundException($"input image not found: {full}", full);
         try
         {
-            if (Png16.TryDecode(File.ReadAllBytes(full), full) is { } png16) return png16;
+            if (Png16.TryDecode(File.ReadAllBytes(full), full) is { } png16) return Oriented(png16, full);
             using var image = new MagickImage(full);
             image.AutoOrient();  // EXIF orientation 2–8 → flips/rotations, as ImageOps.exif_transpose
             image.ColorSpace = ColorSpace.sRGB;
@@ -50,6 +50,21 @@ public sealed class RgbImage
         {
             throw new InvalidDataException($"{full}: cannot read the image ({e.Message})", e);
         }
+    }
+
+    /// <summary>Applies the EXIF orientation of the file (read by ImageMagick without decoding pixels) to an image decoded here.</summary>
+    private static RgbImage Oriented(RgbImage image, string path)
+    {
+        using var info = new MagickImage();
+        info.Ping(path);
+        var orientation = info.Orientation;
+        if ((int)orientation is 0 or 1) return image;  // Undefined, TopLeft (EXIF 1): nothing to transpose
+        using var magick = new MagickImage(image.Rgb, new PixelReadSettings((uint)image.Width, (uint)image.Height, StorageType.Char, PixelMapping.RGB));
+        magick.Orientation = orientation;
+        magick.AutoOrient();
+        using var pixels = magick.GetPixels();
+        var rgb = pixels.ToByteArray(PixelMapping.RGB) ?? throw new InvalidDataException($"{path}: no pixel data after orientation");
+        return new RgbImage(rgb, (int)magick.Height, (int)magick.Width);
     }
 
     /// <summary>Pillow's <c>resize((width, height), LANCZOS)</c> (diffusers' VaeImageProcessor default); a no-op copy at the same size.</summary>

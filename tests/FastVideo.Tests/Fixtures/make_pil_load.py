@@ -31,7 +31,7 @@ def filter_row(kind, row, prior, bpp):
     return bytes([kind]) + bytes(out)
 
 
-def write_png16(path, a, color_type):
+def write_png16(path, a, color_type, exif=None):
     """A 16-bit PNG written by hand (Pillow 9.4 cannot save RGB;16): color type 0 gray, 4 gray+alpha, 2 RGB, 6 RGBA.
     Row y uses filter type y % 5, so every filter is exercised."""
     h, w = a.shape[:2]
@@ -44,7 +44,7 @@ def write_png16(path, a, color_type):
         prior = row
     ihdr = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)
     with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + (png_chunk(b"eXIf", exif) if exif else b"") + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
 
 
 def load_image(path):
@@ -78,6 +78,9 @@ def main():
     write_png16(p("rgb16.png"), w16[..., :3], 2)
     write_png16(p("rgba16.png"), w16, 6)
     write_png16(p("la16.png"), w16[..., 2:], 4)
+    exif8 = Image.Exif()
+    exif8[0x0112] = 8
+    write_png16(p("rgb16_exif8.png"), w16[..., :3], 2, exif=exif8.tobytes()[6:])  # eXIf holds the TIFF, no "Exif\0\0"
     g16 = w16[..., 0].copy()
     g16[1, :] = [0, 1, 254, 255, 256, 300, 1000]  # Pillow's I;16 → RGB clamps to 255 rather than scaling
     write_png16(p("gray16.png"), g16, 0)
