@@ -65,6 +65,8 @@ def main():
     Image.fromarray(rgb, "RGB").save(p("rgb8.png"))
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(p("rgba8.png"))
     Image.fromarray(gray, "L").save(p("l8.png"))
+    Image.fromarray(rgb, "RGB").save(p("rgb8_trns.png"), transparency=tuple(int(v) for v in rgb[0, 0]))  # tRNS colour key
+    Image.fromarray(gray, "L").save(p("l8_trns.png"), transparency=int(gray[0, 0]))
     Image.fromarray(np.dstack([gray, alpha]), "LA").save(p("la8.png"))
     pal = Image.fromarray(rng.integers(0, 6, size=(H, W), dtype=np.uint8), "P")
     pal.putpalette(rng.integers(0, 256, size=6 * 3, dtype=np.uint8).tobytes())
@@ -94,6 +96,8 @@ def main():
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(p("rgba8_exif6.png"), exif=exif.tobytes())  # eXIf chunk
     Image.fromarray(rgb, "RGB").save(p("lossless_exif6.webp"), lossless=True, exif=exif.tobytes())
     Image.fromarray(gray, "L").save(p("l8.jpg"), quality=95)
+    Image.fromarray(np.dstack([rgb, gray]), "CMYK").save(p("cmyk.jpg"), quality=95)  # Pillow's cmyk2rgb on decode
+    Image.fromarray(gray, "L").convert("1").save(p("bilevel1.png"))  # 1-bit PNG, mode "1"
     Image.fromarray(rgb, "RGB").save(p("lossless.webp"), lossless=True)
     Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(p("rgba_lossless.webp"), lossless=True, exact=True)
     Image.fromarray(rgb, "RGB").save(p("lossy.webp"), quality=90)
