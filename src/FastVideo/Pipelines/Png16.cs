@@ -36,6 +36,8 @@ internal static class Png16
             if (kind.SequenceEqual("IEND"u8)) break;
             at += 12 + length;
         }
+        if ((long)width * height * 8 > Array.MaxLength)
+            throw new InvalidDataException($"{path}: 16-bit PNG of {width}×{height} is too large to decode");
         int bpp = channels * 2, stride = width * bpp;
         var raw = new byte[(long)height * (stride + 1)];
         idat.Position = 0;
