@@ -72,9 +72,10 @@ internal sealed class ConfigJson
         return v.GetBoolean();
     }
 
-    /// <summary>Throws unless <paramref name="value"/> is positive, naming the key.</summary>
-    public int Positive(string key, int value)
+    /// <summary><see cref="Int"/>, then throws unless the value is positive, naming the key.</summary>
+    public int PositiveInt(string key, int fallback)
     {
+        int value = Int(key, fallback);
         if (value <= 0) throw new InvalidDataException($"{Path}: '{key}' must be positive, got {value}");
         return value;
     }

@@ -20,19 +20,8 @@ public sealed class WanImageToVideoPipeline : WanPipelineBase, IPipelineFactory<
 
     public static IReadOnlyList<RequiredComponent> RequiredComponents => WanModules.ImageToVideoComponents;
 
-    public static WanImageToVideoPipeline Create(PipelineLoadContext context)
-    {
-        var modules = WanModules.Load(context, DiffusersClassName, imageToVideo: true);
-        try
-        {
-            return new WanImageToVideoPipeline(modules, context);
-        }
-        catch
-        {
-            modules.Dispose();
-            throw;
-        }
-    }
+    public static WanImageToVideoPipeline Create(PipelineLoadContext context) =>
+        Create(context, DiffusersClassName, imageToVideo: true, modules => new WanImageToVideoPipeline(modules, context));
 
     protected override ComposedPipeline<WanBatch> BuildStages(WanModules m, PipelineLoadContext context)
     {

@@ -17,19 +17,8 @@ public sealed class WanPipeline : WanPipelineBase, IPipelineFactory<WanPipeline>
 
     public static IReadOnlyList<RequiredComponent> RequiredComponents => WanModules.TextToVideoComponents;
 
-    public static WanPipeline Create(PipelineLoadContext context)
-    {
-        var modules = WanModules.Load(context, DiffusersClassName, imageToVideo: false);
-        try
-        {
-            return new WanPipeline(modules, context);
-        }
-        catch
-        {
-            modules.Dispose();
-            throw;
-        }
-    }
+    public static WanPipeline Create(PipelineLoadContext context) =>
+        Create(context, DiffusersClassName, imageToVideo: false, modules => new WanPipeline(modules, context));
 
     protected override ComposedPipeline<WanBatch> BuildStages(WanModules m, PipelineLoadContext context)
     {

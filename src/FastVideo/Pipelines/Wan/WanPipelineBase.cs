@@ -11,6 +11,25 @@ public abstract class WanPipelineBase : IVideoPipeline
     private readonly ComposedPipeline<WanBatch> _stages;
     private bool _disposed;
 
+    /// <summary>
+    /// Loads the modules <paramref name="className"/> needs and builds the pipeline with <paramref name="create"/>;
+    /// the modules are disposed if building fails, so a failed load leaves nothing allocated.
+    /// </summary>
+    protected static T Create<T>(PipelineLoadContext context, string className, bool imageToVideo, Func<WanModules, T> create)
+        where T : WanPipelineBase
+    {
+        var modules = WanModules.Load(context, className, imageToVideo);
+        try
+        {
+            return create(modules);
+        }
+        catch
+        {
+            modules.Dispose();
+            throw;
+        }
+    }
+
     protected WanPipelineBase(string className, WanModules modules, PipelineLoadContext context)
     {
         ClassName = className;

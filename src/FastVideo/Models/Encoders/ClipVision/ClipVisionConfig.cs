@@ -35,14 +35,14 @@ public sealed record ClipVisionConfig
         var c = new ClipVisionConfig
         {
             Source = configPath,
-            HiddenSize = j.Positive("hidden_size", j.Int("hidden_size", d.HiddenSize)),
-            IntermediateSize = j.Positive("intermediate_size", j.Int("intermediate_size", d.IntermediateSize)),
-            ProjectionDim = j.Positive("projection_dim", j.Int("projection_dim", d.ProjectionDim)),
-            NumHiddenLayers = j.Positive("num_hidden_layers", j.Int("num_hidden_layers", d.NumHiddenLayers)),
-            NumAttentionHeads = j.Positive("num_attention_heads", j.Int("num_attention_heads", d.NumAttentionHeads)),
-            NumChannels = j.Positive("num_channels", j.Int("num_channels", d.NumChannels)),
-            ImageSize = j.Positive("image_size", j.Int("image_size", d.ImageSize)),
-            PatchSize = j.Positive("patch_size", j.Int("patch_size", d.PatchSize)),
+            HiddenSize = j.PositiveInt("hidden_size", d.HiddenSize),
+            IntermediateSize = j.PositiveInt("intermediate_size", d.IntermediateSize),
+            ProjectionDim = j.PositiveInt("projection_dim", d.ProjectionDim),
+            NumHiddenLayers = j.PositiveInt("num_hidden_layers", d.NumHiddenLayers),
+            NumAttentionHeads = j.PositiveInt("num_attention_heads", d.NumAttentionHeads),
+            NumChannels = j.PositiveInt("num_channels", d.NumChannels),
+            ImageSize = j.PositiveInt("image_size", d.ImageSize),
+            PatchSize = j.PositiveInt("patch_size", d.PatchSize),
             HiddenAct = j.String("hidden_act", d.HiddenAct),
             LayerNormEps = j.Double("layer_norm_eps", d.LayerNormEps),
         };

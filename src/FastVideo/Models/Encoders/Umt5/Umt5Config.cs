@@ -50,14 +50,14 @@ public sealed record Umt5Config
         var c = new Umt5Config
         {
             Source = configPath,
-            VocabSize = j.Positive("vocab_size", j.Int("vocab_size", d.VocabSize)),
-            DModel = j.Positive("d_model", j.Int("d_model", d.DModel)),
-            DKv = j.Positive("d_kv", j.Int("d_kv", d.DKv)),
-            DFf = j.Positive("d_ff", j.Int("d_ff", d.DFf)),
-            NumLayers = j.Positive("num_layers", j.Int("num_layers", d.NumLayers)),
-            NumHeads = j.Positive("num_heads", j.Int("num_heads", d.NumHeads)),
-            RelativeAttentionNumBuckets = j.Positive("relative_attention_num_buckets", j.Int("relative_attention_num_buckets", d.RelativeAttentionNumBuckets)),
-            RelativeAttentionMaxDistance = j.Positive("relative_attention_max_distance", j.Int("relative_attention_max_distance", d.RelativeAttentionMaxDistance)),
+            VocabSize = j.PositiveInt("vocab_size", d.VocabSize),
+            DModel = j.PositiveInt("d_model", d.DModel),
+            DKv = j.PositiveInt("d_kv", d.DKv),
+            DFf = j.PositiveInt("d_ff", d.DFf),
+            NumLayers = j.PositiveInt("num_layers", d.NumLayers),
+            NumHeads = j.PositiveInt("num_heads", d.NumHeads),
+            RelativeAttentionNumBuckets = j.PositiveInt("relative_attention_num_buckets", d.RelativeAttentionNumBuckets),
+            RelativeAttentionMaxDistance = j.PositiveInt("relative_attention_max_distance", d.RelativeAttentionMaxDistance),
             LayerNormEpsilon = j.Double("layer_norm_epsilon", d.LayerNormEpsilon),
             FeedForwardProj = j.String("feed_forward_proj", d.FeedForwardProj),
         };

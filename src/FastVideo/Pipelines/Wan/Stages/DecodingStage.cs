@@ -39,10 +39,11 @@ public sealed class DecodingStage(AutoencoderKLWan vae, IBackend backend) : Pipe
         int latentFrames = batch.Latents!.Size(2);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         context.Cancellation.ThrowIfCancellationRequested();
+        int done = 0;
         void Observe(string name, Tensor _)
         {
             if (!name.StartsWith(AutoencoderKLWan.DecoderChunkPrefix, StringComparison.Ordinal)) return;
-            int done = int.Parse(name.AsSpan(AutoencoderKLWan.DecoderChunkPrefix.Length), System.Globalization.CultureInfo.InvariantCulture) + 1;
+            done++; // one decoder chunk per latent frame, in order
             context.StageProgress?.Report(new StageProgress("decoding", done, latentFrames, clock.Elapsed, "latent frames"));
             if (done < latentFrames) context.Cancellation.ThrowIfCancellationRequested();
         }
