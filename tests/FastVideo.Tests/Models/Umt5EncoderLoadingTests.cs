@@ -71,6 +71,18 @@ public class Umt5EncoderLoadingTests
     }
 
     [Test]
+    public void FailedLoadReleasesTheParametersItHadTaken()
+    {
+        // The last block's gate is missing: every earlier parameter was already on the backend when the load fails.
+        var backend = new CpuBackend(new CpuAllocator());
+        Assert.Throws<CheckpointException>(() => WithEditedCheckpoint(
+            t => { t["encoder.block.1.layer.1.DenseReluDense.wi_1.weight"].Dispose(); t.Remove("encoder.block.1.layer.1.DenseReluDense.wi_1.weight"); },
+            f => Umt5EncoderModel.Load(backend, GoldenConfig, f)));
+        Assert.That(backend.Allocator.Stats.PeakBytes, Is.GreaterThan(0), "parameters were taken before the failure");
+        Assert.That(backend.Allocator.Stats.CurrentBytes, Is.EqualTo(0), "and all of them released");
+    }
+
+    [Test]
     public void UnexpectedParameterIsNamed()
     {
         var e = Assert.Throws<CheckpointException>(() => WithEditedCheckpoint(

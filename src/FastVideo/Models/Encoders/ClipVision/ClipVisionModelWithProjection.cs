@@ -73,10 +73,10 @@ public sealed class ClipVisionModelWithProjection : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(source);
-        var r = new ParameterReader(source, backend.Allocator, "CLIPVisionModelWithProjection");
-        var owned = new List<Tensor>();
-        Tensor Take(string name, params int[] shape) { var t = TensorScope.Detach(r.Take(name, shape)); owned.Add(t); return t; }
-        Tensor TakeF32(string name, params int[] shape) { var t = TensorScope.Detach(r.TakeF32(name, shape)); owned.Add(t); return t; }
+        var weights = new OwnedParameters(new ParameterReader(source, backend.Allocator, "CLIPVisionModelWithProjection"));
+        var r = weights.Reader;
+        Tensor Take(string name, params int[] shape) => weights.Take(name, shape);
+        Tensor TakeF32(string name, params int[] shape) => weights.TakeF32(name, shape);
         try
         {
             int d = config.HiddenSize, ff = config.IntermediateSize;
@@ -110,7 +110,7 @@ public sealed class ClipVisionModelWithProjection : IDisposable
         }
         catch
         {
-            foreach (var t in owned) t.Dispose();
+            weights.DisposeAll();
             throw;
         }
     }

@@ -57,11 +57,10 @@ public sealed class Umt5EncoderModel : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(source);
-        var r = new ParameterReader(source, backend.Allocator, "UMT5EncoderModel");
-        var owned = new List<Tensor>();
-        // Weights live as long as the model: detached from any TensorScope the caller may have open.
-        Tensor Take(string name, params int[] shape) { var t = TensorScope.Detach(r.Take(name, shape)); owned.Add(t); return t; }
-        Tensor TakeF32(string name, params int[] shape) { var t = TensorScope.Detach(r.TakeF32(name, shape)); owned.Add(t); return t; }
+        var weights = new OwnedParameters(new ParameterReader(source, backend.Allocator, "UMT5EncoderModel"));
+        var r = weights.Reader;
+        Tensor Take(string name, params int[] shape) => weights.Take(name, shape);
+        Tensor TakeF32(string name, params int[] shape) => weights.TakeF32(name, shape);
         try
         {
             int d = config.DModel, inner = config.InnerDim, ff = config.DFf;
@@ -102,7 +101,7 @@ public sealed class Umt5EncoderModel : IDisposable
         }
         catch
         {
-            foreach (var t in owned) t.Dispose();
+            weights.DisposeAll();
             throw;
         }
     }
