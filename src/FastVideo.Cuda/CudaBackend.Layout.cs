@@ -40,12 +40,8 @@ public sealed partial class CudaBackend
     {
         const string op = "UpsampleNearest2x";
         RequireF32(x, op, "x");
-        if (x.Rank < 2) throw new ShapeMismatchException($"{op}: x must be [..., H, W] (rank ≥ 2), got [{ShapeUtil.Format(x.ShapeSpan)}]");
-        var shape = x.Shape;
-        int h = shape[^2], w = shape[^1];
-        shape[^2] = checked(2 * h);
-        shape[^1] = checked(2 * w);
-        var y = Empty(shape);
+        var y = Empty(OpShapes.Upsample2x(x));
+        int h = x.Size(-2), w = x.Size(-1);
         return Run(y, () =>
         {
             if (x.Numel == 0) return;
@@ -61,13 +57,8 @@ public sealed partial class CudaBackend
         RequireF32(x, "ApplyRope", "x");
         RequireF32(cos, "ApplyRope", "cos");
         RequireF32(sin, "ApplyRope", "sin");
-        if (x.Rank != 4 || x.ShapeSpan[3] % 2 != 0)
-            throw new ShapeMismatchException($"ApplyRope: x must be [B, N, H, D] with D even, got [{ShapeUtil.Format(x.ShapeSpan)}]");
-        int bsz = x.ShapeSpan[0], n = x.ShapeSpan[1], h = x.ShapeSpan[2], d = x.ShapeSpan[3], half = d / 2;
-        if (cos.Rank != 2 || cos.ShapeSpan[0] != n || cos.ShapeSpan[1] != half)
-            throw new ShapeMismatchException($"ApplyRope: cos must be [{n}, {half}] for x [{ShapeUtil.Format(x.ShapeSpan)}], got [{ShapeUtil.Format(cos.ShapeSpan)}]");
-        if (sin.Rank != 2 || sin.ShapeSpan[0] != n || sin.ShapeSpan[1] != half)
-            throw new ShapeMismatchException($"ApplyRope: sin must be [{n}, {half}] for x [{ShapeUtil.Format(x.ShapeSpan)}], got [{ShapeUtil.Format(sin.ShapeSpan)}]");
+        var (bsz, n, h, d) = OpShapes.Rope(x, cos, sin);
+        int half = d / 2;
         var y = Empty(x.ShapeSpan);
         return Run(y, () =>
         {

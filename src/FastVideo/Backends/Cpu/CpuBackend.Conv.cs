@@ -37,12 +37,8 @@ public sealed partial class CpuBackend
     {
         const string op = "UpsampleNearest2x";
         RequireF32(x, op, "x");
-        if (x.Rank < 2) throw new ShapeMismatchException($"{op}: x must be [..., H, W] (rank ≥ 2), got [{ShapeUtil.Format(x.ShapeSpan)}]");
-        var shape = x.Shape;
-        int h = shape[^2], w = shape[^1];
-        shape[^2] = checked(2 * h);
-        shape[^1] = checked(2 * w);
-        var y = Empty(shape);
+        var y = Empty(OpShapes.Upsample2x(x));
+        int w = x.Size(-1);
         if (x.Numel == 0) return y;
         long rows = x.Numel / w; // input rows across all leading dimensions and H
         float* src = (float*)x.DataPointer, dst = (float*)y.DataPointer;

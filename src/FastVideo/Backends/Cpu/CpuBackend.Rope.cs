@@ -17,13 +17,8 @@ public sealed unsafe partial class CpuBackend
         RequireF32(x, "ApplyRope", "x");
         RequireF32(cos, "ApplyRope", "cos");
         RequireF32(sin, "ApplyRope", "sin");
-        if (x.Rank != 4 || x.ShapeSpan[3] % 2 != 0)
-            throw new ShapeMismatchException($"ApplyRope: x must be [B, N, H, D] with D even, got [{ShapeUtil.Format(x.ShapeSpan)}]");
-        int bsz = x.ShapeSpan[0], n = x.ShapeSpan[1], h = x.ShapeSpan[2], d = x.ShapeSpan[3], half = d / 2;
-        if (cos.Rank != 2 || cos.ShapeSpan[0] != n || cos.ShapeSpan[1] != half)
-            throw new ShapeMismatchException($"ApplyRope: cos must be [{n}, {half}] for x [{ShapeUtil.Format(x.ShapeSpan)}], got [{ShapeUtil.Format(cos.ShapeSpan)}]");
-        if (sin.Rank != 2 || sin.ShapeSpan[0] != n || sin.ShapeSpan[1] != half)
-            throw new ShapeMismatchException($"ApplyRope: sin must be [{n}, {half}] for x [{ShapeUtil.Format(x.ShapeSpan)}], got [{ShapeUtil.Format(sin.ShapeSpan)}]");
+        var (bsz, n, h, d) = OpShapes.Rope(x, cos, sin);
+        int half = d / 2;
         var y = Empty(x.ShapeSpan);
         if (x.Numel == 0) return y;
         float* px = (float*)x.DataPointer, py = (float*)y.DataPointer, pc = (float*)cos.DataPointer, ps = (float*)sin.DataPointer;
