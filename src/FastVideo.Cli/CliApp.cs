@@ -1,14 +1,18 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using FastVideo.Media;
 
 namespace FastVideo.Cli;
 
 /// <summary>
-/// The <c>fastvideo</c> command. Exit codes: 0 success, 1 runtime failure, 2 bad arguments (one-line message),
-/// 130 cancelled (Ctrl+C, as a shell reports SIGINT).
+/// The <c>fastvideo</c> command. Exit codes: 0 success, 1 runtime failure (out of memory included), 2 bad arguments
+/// or configuration (one-line message, before any weight is read), 3 no CUDA device (selftest, bench); a signal
+/// cancels the run and writes nothing: 130 SIGINT (Ctrl+C), 129 SIGHUP, 143 SIGTERM (128 + the signal number, as a
+/// shell reports them). A second signal aborts at once, still deleting temporary files and stopping the encoder.
 /// </summary>
 public static class CliApp
 {
-    public const int ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitCancelled = 130;
+    public const int ExitOk = 0, ExitFailure = 1, ExitUsage = 2, ExitNoDevice = 3, ExitCancelled = 130, ExitHangup = 129, ExitTerminated = 143;
 
     /// <summary>
     /// Parses and runs one command line. <paramref name="cancellation"/> cancels a running command as Ctrl+C
@@ -35,18 +39,63 @@ public static class CliApp
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        int signalExit = 0;
+        void OnSignal(string name, int code)
         {
-            if (cts.IsCancellationRequested) return; // second Ctrl+C: let the process end
-            e.Cancel = true;
+            if (Interlocked.CompareExchange(ref signalExit, code, 0) != 0)
+            {
+                // A second signal: stop now, but still undo work in flight (temporary files, the encoder).
+                error.WriteLine($"fastvideo: {name} again: aborting");
+                ProcessCleanup.RunAll();
+                error.Flush();
+                Environment.Exit(Volatile.Read(ref signalExit));
+            }
             error.WriteLine();
-            error.WriteLine("fastvideo: cancelling after the current step (Ctrl+C again to abort at once)");
+            error.WriteLine($"fastvideo: {name}: cancelling after the current step, nothing will be written ({name} again to abort at once)");
             cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        }
+        // Signals are ours only when we own the console (the fastvideo process itself, not a host calling Run).
+        var registrations = new List<IDisposable>();
+        if (stdout is null && stderr is null && !OperatingSystem.IsBrowser())
+        {
+            foreach (var (signal, name, code) in new[]
+            {
+                (PosixSignal.SIGINT, "SIGINT", ExitCancelled), (PosixSignal.SIGTERM, "SIGTERM", ExitTerminated), (PosixSignal.SIGHUP, "SIGHUP", ExitHangup),
+            })
+            {
+                try
+                {
+                    registrations.Add(PosixSignalRegistration.Create(signal, ctx =>
+                    {
+                        ctx.Cancel = true;
+                        OnSignal(name, code);
+                    }));
+                }
+                catch (PlatformNotSupportedException)
+                {
+                }
+            }
+        }
+        else
+        {
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                if (cts.IsCancellationRequested) return; // second Ctrl+C: let the process end
+                e.Cancel = true;
+                OnSignal("Ctrl+C", ExitCancelled);
+            };
+            Console.CancelKeyPress += onCancel;
+            registrations.Add(new Unsubscribe(() => Console.CancelKeyPress -= onCancel));
+        }
+        int Cancelled()
+        {
+            int code = Volatile.Read(ref signalExit);
+            error.WriteLine($"fastvideo: cancelled{(code is ExitTerminated ? " (SIGTERM)" : code is ExitHangup ? " (SIGHUP)" : "")}; nothing was written");
+            return code != 0 ? code : ExitCancelled;
+        }
         try
         {
-            // Our own handler above replaces System.CommandLine's process-termination handling (which force-exits
+            // Our own handlers above replace System.CommandLine's process-termination handling (which force-exits
             // after a timeout) and its default exception handler (which prints stack traces).
             var config = new InvocationConfiguration
             {
@@ -64,18 +113,33 @@ public static class CliApp
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            error.WriteLine("fastvideo: cancelled");
-            return ExitCancelled;
+            return Cancelled();
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception) when (cts.IsCancellationRequested)
+        {
+            // A signal was received and the command then failed (e.g. a child process got the signal too): the run
+            // was cancelled, and everything it staged has been undone.
+            return Cancelled();
+        }
+        catch (OutOfMemoryException e)
+        {
+            error.WriteLine($"fastvideo: out of memory ({OneLine(e.Message)}); try a smaller size, fewer frames, or a machine with more memory");
+            return ExitFailure;
+        }
+        catch (Exception e)
         {
             error.WriteLine($"fastvideo: {OneLine(e.Message)}");
             return ExitFailure;
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
+            foreach (var r in registrations) r.Dispose();
         }
+    }
+
+    private sealed class Unsubscribe(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 
     /// <summary>An error message folded onto one line (exception messages may carry line breaks).</summary>

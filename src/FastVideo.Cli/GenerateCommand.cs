@@ -35,14 +35,15 @@ internal static class GenerateCommand
         var fps = new Option<int?>("--fps") { Description = "Frames per second of the saved video (default: preset)" };
         var outPath = new Option<string?>("--output", "-o") { Description = "Output file (a folder for png); default outputs/<prompt>-<seed>.<ext>" };
         var format = new Option<string?>("--format") { Description = "mp4 | png | safetensors | gif | webp (default: from --output's extension, else mp4)" };
-        var sheet = new Option<bool>("--contact-sheet") { Description = "Also write a PNG grid of frames beside the video" };
+        var sheet = new Option<bool>("--contact-sheet") { Description = "Also write a PNG grid of frames beside the video (<name>_contact.png)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (or write frames into a non-empty folder, replacing only frame_NNNN.png); never a folder, link or device" };
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
         var attention = new Option<string?>("--attention-backend") { Description = "Attention implementation (default: FASTVIDEO_ATTENTION_BACKEND, else the best available)" };
 
         var cmd = new Command("generate", "Generate a video from a prompt (Wan2.1 T2V / I2V)")
         {
             model, prompt, negative, image, height, width, frames, steps, guidance, flowShift, scheduler, maxSeq, seed, fps,
-            outPath, format, sheet, device, attention,
+            outPath, format, sheet, overwrite, device, attention,
         };
         cmd.SetAction((parse, cancellation) =>
         {
@@ -65,6 +66,7 @@ internal static class GenerateCommand
                 Output = parse.GetValue(outPath),
                 Format = parse.GetValue(format),
                 ContactSheet = parse.GetValue(sheet),
+                Overwrite = parse.GetValue(overwrite),
                 Device = parse.GetRequiredValue(device),
                 AttentionBackend = parse.GetValue(attention),
             };
@@ -109,6 +111,14 @@ internal static class GenerateCommand
             }
             var format = args.ResolveFormat();
             var target = args.ResolveOutput(settings.Seed);
+            try
+            {
+                MediaWriter.Plan(target, format, args.ContactSheet, args.Overwrite);
+            }
+            catch (OutputPathException e)
+            {
+                throw new UsageException($"--output {target}: {e.Message}");
+            }
             o.WriteLine($"prompt    \"{settings.Prompt}\"");
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"settings  {settings.Width}×{settings.Height}, {Count(settings.NumFrames, "frame")}, {Count(settings.Steps, "step")}, guidance {settings.GuidanceScale:0.0##}, flow shift {settings.FlowShift:0.0##}, scheduler {SchedulerName(settings.Scheduler)}, seed {settings.Seed}, {settings.MaxSequenceLength} text tokens"));
@@ -119,7 +129,7 @@ internal static class GenerateCommand
                 using var result = generator.Generate(request, bar, cancel);
                 bar.EndLine();
                 cancel.ThrowIfCancellationRequested();
-                saved = result.Save(new SaveOptions(target, format, args.ContactSheet), cancel);
+                saved = result.Save(new SaveOptions(target, format, args.ContactSheet) { Overwrite = args.Overwrite }, cancel);
                 o.WriteLine($"saved     {saved.Path} ({saved.Format.ToString().ToLowerInvariant()}, {Count(result.Frames.Frames, "frame")} {result.Frames.Width}×{result.Frames.Height} at {settings.Fps} fps)");
                 if (saved.ContactSheetPath is { } cs) o.WriteLine($"sheet     {cs}");
                 o.WriteLine();

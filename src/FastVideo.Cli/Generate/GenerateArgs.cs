@@ -28,6 +28,7 @@ internal sealed record GenerateArgs
     public string? Output { get; init; }
     public string? Format { get; init; }
     public bool ContactSheet { get; init; }
+    public bool Overwrite { get; init; }
     public string Device { get; init; } = "cpu";
     public string? AttentionBackend { get; init; }
 
@@ -67,9 +68,37 @@ internal sealed record GenerateArgs
         }
         if (AttentionBackend is { } ab && !VideoGenerator.AttentionBackends.Contains(ab.Trim().ToLowerInvariant()))
             Fail("attention-backend", ab, $"unknown attention backend; expected one of {string.Join(", ", VideoGenerator.AttentionBackends)}");
-        if (Output is { } o && Directory.Exists(o) && ResolveFormat() != OutputFormat.Png)
-            Fail("output", o, "is a folder; give a file name (only --format png writes a folder)");
+        CheckOutput();
     }
+
+    /// <summary>
+    /// The output path(s) and the encoder, checked before any weight is read (<see cref="OutputRules"/>): a
+    /// refused path is a usage error naming --output; so is an explicitly configured encoder that cannot run.
+    /// </summary>
+    private void CheckOutput()
+    {
+        var format = ResolveFormat();
+        // Without --output the default name is made unique later (ResolveOutput): only its folder is checked here.
+        string path = Output ?? Path.Combine(DefaultFolder, $".fastvideo-check-{Guid.NewGuid():N}{(format == OutputFormat.Png ? "" : "." + Extension(format))}");
+        string option = Output is null ? $"output (default {DefaultFolder}/)" : "output";
+        if (Output is "") throw new UsageException("--output '': must not be empty");
+        try
+        {
+            MediaWriter.Plan(path, format, ContactSheet, Overwrite);
+        }
+        catch (OutputPathException e)
+        {
+            bool self = e.OutputPath == path;
+            throw new UsageException($"--{option}{(Output is null ? "" : " " + Output)}: {(self ? "" : e.OutputPath + ": ")}{e.Reason}");
+        }
+        catch (EncoderNotFoundException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>Where outputs go without --output.</summary>
+    public const string DefaultFolder = "outputs";
 
     private static int Nearest16(int v) => Math.Max(16, (v + 8) / 16 * 16);
 
@@ -115,13 +144,23 @@ internal sealed record GenerateArgs
         };
     }
 
-    /// <summary>--output, else <c>outputs/&lt;slug of the prompt&gt;-&lt;seed&gt;.&lt;ext&gt;</c> (a folder for PNG frames).</summary>
+    /// <summary>--output, else <c>outputs/&lt;slug of the prompt&gt;-&lt;seed&gt;.&lt;ext&gt;</c> (a folder for PNG frames), numbered
+    /// <c>-2</c>, <c>-3</c>, … when that name is taken.</summary>
     public string ResolveOutput(long seed)
     {
         if (Output is { } o) return o;
         var format = ResolveFormat();
         var stem = $"{Slug(Prompt)}-{seed.ToString(CultureInfo.InvariantCulture)}";
-        return Path.Combine("outputs", format == OutputFormat.Png ? stem : $"{stem}.{Extension(format)}");
+        // Never replace an earlier run's output: the first free name of stem, stem-2, stem-3, ...
+        for (int n = 1; ; n++)
+        {
+            var name = n == 1 ? stem : $"{stem}-{n.ToString(CultureInfo.InvariantCulture)}";
+            var path = Path.Combine(DefaultFolder, format == OutputFormat.Png ? name : $"{name}.{Extension(format)}");
+            if (Taken(path) || Taken(Path.ChangeExtension(path, ".webp")) || Taken(Path.Combine(DefaultFolder, name + "_contact.png"))) continue;
+            return path;
+        }
+
+        static bool Taken(string path) => FileNode.Kind(path, followLinks: false) != FileNodeKind.Missing;
     }
 
     public static string Extension(OutputFormat f) => f switch

@@ -84,4 +84,9 @@ public sealed record ResolvedRequest(
 }
 
 /// <summary>Where and how to save a result.</summary>
-public sealed record SaveOptions(string Path, OutputFormat Format = OutputFormat.Mp4, bool ContactSheet = false);
+public sealed record SaveOptions(string Path, OutputFormat Format = OutputFormat.Mp4, bool ContactSheet = false)
+{
+    /// <summary>Replace an existing regular file (or write frames into a non-empty folder, replacing only
+    /// <c>frame_NNNN.png</c>); without it an existing output is refused (<see cref="OutputRules"/>).</summary>
+    public bool Overwrite { get; init; }
+}

@@ -48,11 +48,8 @@ public sealed class GenerationResult : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.Path, nameof(options));
-        var saved = MediaWriter.Save(Frames, options.Path, options.Format, Request.Fps, FloatFrames, Latents, cancel);
-        if (!options.ContactSheet) return saved;
-        var full = Path.TrimEndingDirectorySeparator(saved.Path);
-        var sheet = Path.Combine(Path.GetDirectoryName(full)!, Path.GetFileNameWithoutExtension(full) + "_contact.png");
-        return saved with { ContactSheetPath = MediaWriter.WriteContactSheet(Frames, sheet) };
+        var plan = MediaWriter.Plan(options.Path, options.Format, options.ContactSheet, options.Overwrite);
+        return MediaWriter.Save(Frames, plan, Request.Fps, FloatFrames, Latents, options.Overwrite, cancel);
     }
 
     public void Dispose() => _output.Dispose();

@@ -20,6 +20,54 @@ public static class SafetensorsWriter
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        var list = Validated(tensors, metadata);
+        var header = BuildHeader(list, metadata);
+        int pad = (8 - header.Length % 8) % 8;
+        // Staged under a temporary name and renamed into place: a failure never leaves a partial file, a regular
+        // file already there is replaced only by the rename, and anything else there (a folder, a device, a FIFO,
+        // a symbolic link) is refused (OutputRules).
+        using var tx = new Media.OutputTransaction(overwrite: true);
+        WriteNew(tx.Stage(path, Media.OutputFormat.Safetensors), list, header, pad);
+        tx.Commit();
+    }
+
+    /// <summary>Writes a new file at <paramref name="path"/> (which must not exist), flushed to disk.</summary>
+    internal static void WriteNew(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = Validated(tensors, metadata);
+        var header = BuildHeader(list, metadata);
+        WriteNew(path, list, header, (8 - header.Length % 8) % 8);
+    }
+
+    private static void WriteNew(string path, List<KeyValuePair<string, Tensor>> list, byte[] header, int pad)
+    {
+        using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        Span<byte> len = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(header.Length + pad));
+        fs.Write(len);
+        fs.Write(header);
+        for (int i = 0; i < pad; i++) fs.WriteByte((byte)' ');
+        var buffer = new byte[1 << 20];
+        foreach (var (_, t) in list)
+        {
+            long total = t.Bytes;
+            for (long pos = 0; pos < total; pos += buffer.Length)
+            {
+                int n = (int)Math.Min(buffer.Length, total - pos);
+                // Storage throws ObjectDisposedException if the tensor was disposed since validation.
+                t.Storage.Allocator.CopyToHost(t.DataPointer + (nint)pos, buffer.AsSpan(0, n));
+                fs.Write(buffer, 0, n);
+            }
+        }
+        fs.Flush(flushToDisk: true);
+    }
+
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, (IEnumerable<KeyValuePair<string, Tensor>>)tensors, metadata);
+
+    /// <summary>The tensors checked (names unique and legal, none disposed) and sorted into file order.</summary>
+    private static List<KeyValuePair<string, Tensor>> Validated(IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
         ArgumentNullException.ThrowIfNull(tensors);
         var list = tensors.ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -40,47 +88,8 @@ public static class SafetensorsWriter
             return c != 0 ? c : string.CompareOrdinal(a.Key, b.Key);
         });
 
-        var header = BuildHeader(list, metadata);
-        int pad = (8 - header.Length % 8) % 8;
-
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> len = stackalloc byte[8];
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(header.Length + pad));
-                fs.Write(len);
-                fs.Write(header);
-                for (int i = 0; i < pad; i++) fs.WriteByte((byte)' ');
-                var buffer = new byte[1 << 20];
-                foreach (var (_, t) in list)
-                {
-                    long total = t.Bytes;
-                    for (long pos = 0; pos < total; pos += buffer.Length)
-                    {
-                        int n = (int)Math.Min(buffer.Length, total - pos);
-                        // Storage throws ObjectDisposedException if the tensor was disposed since validation.
-                        t.Storage.Allocator.CopyToHost(t.DataPointer + (nint)pos, buffer.AsSpan(0, n));
-                        fs.Write(buffer, 0, n);
-                    }
-                }
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        return list;
     }
-
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Save(path, (IEnumerable<KeyValuePair<string, Tensor>>)tensors, metadata);
 
     private static byte[] BuildHeader(List<KeyValuePair<string, Tensor>> list, IReadOnlyDictionary<string, string>? metadata)
     {
