@@ -104,6 +104,33 @@ public static partial class FileNode
         return (true, *(uint*)(buf + modeOffset), false);
     }
 
+    /// <summary>
+    /// Whether this process may create entries in the folder <paramref name="dir"/> (<c>access(W_OK | X_OK)</c>, which
+    /// also reports a read-only file system to root). Null when it may; otherwise why not. Elsewhere than Linux: null.
+    /// </summary>
+    public static string? WhyNotWritable(string dir)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref s_unavailable) != 0) return null;
+        try
+        {
+            if (access(dir, 2 | 1) == 0) return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+        return Marshal.GetLastPInvokeError() switch
+        {
+            30 => "is on a read-only file system",
+            13 or 1 => "is not writable (permission denied)",
+            var errno => $"is not writable (errno {errno})",
+        };
+    }
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int access(string path, int mode);
+
     [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int stat(string path, byte* buf);
 

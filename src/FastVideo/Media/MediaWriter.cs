@@ -90,7 +90,7 @@ public static class MediaWriter
                 path = Path.ChangeExtension(path, ".webp");
                 format = OutputFormat.WebP;
                 note = Environment.GetEnvironmentVariable(FfmpegVariable) is { Length: > 0 }
-                    ? $"{FfmpegVariable}=none: wrote an animated WebP instead of MP4"
+                    ? $"ffmpeg turned off ({FfmpegVariable}=none): wrote an animated WebP instead of MP4"
                     : "ffmpeg not found on PATH: wrote an animated WebP instead; install ffmpeg (e.g. 'apt-get install ffmpeg') for MP4";
                 OutputRules.Check(path, format, overwrite);
             }
@@ -121,6 +121,20 @@ public static class MediaWriter
         ArgumentNullException.ThrowIfNull(plan);
         if (fps <= 0) throw new ArgumentOutOfRangeException(nameof(fps), fps, "frames per second must be positive");
         cancel.ThrowIfCancellationRequested();
+        try
+        {
+            return SaveStaged(video, plan, fps, floatFrames, latents, overwrite, cancel);
+        }
+        catch (IOException e) when (e is not (OutputPathException or EncoderNotFoundException) && !e.Message.Contains(plan.Path, StringComparison.Ordinal))
+        {
+            // A disk error on a temporary name: say which output it was for (nothing was left behind).
+            throw new IOException($"writing {plan.Path} failed: {e.Message}", e);
+        }
+    }
+
+    private static SavedOutput SaveStaged(VideoFrames video, OutputPlan plan, int fps, Tensor? floatFrames, Tensor? latents,
+        bool overwrite, CancellationToken cancel)
+    {
         using var tx = new OutputTransaction(overwrite);
         var tmp = tx.Stage(plan.Path, plan.Format);
         switch (plan.Format)
@@ -231,6 +245,8 @@ public static class MediaWriter
             if (failure is IOException && proc.ExitCode == 0) exit = "exited early (it stopped reading frames)";
             throw new IOException($"the encoder {ffmpeg} {exit} while writing {path}: {(why.Length > 0 ? why : "it printed no reason")}", failure);
         }
+        if (FileNode.Kind(tmp, followLinks: false) != FileNodeKind.Regular || new FileInfo(tmp).Length == 0)
+            throw new IOException($"the encoder {ffmpeg} exited successfully but wrote no video for {path}");
     }
 
     private static string DescribeExit(int code) => code switch

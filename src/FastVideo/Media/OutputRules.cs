@@ -74,6 +74,8 @@ public static class OutputRules
             if (kind == FileNodeKind.Missing) continue;
             if (kind != FileNodeKind.Directory)
                 throw new OutputPathException(path, $"its parent {dir} is {FileNode.Describe(kind)}, not a folder");
+            if (FileNode.WhyNotWritable(dir) is { } why)
+                throw new OutputPathException(path, $"the folder {dir} {why}");
             return;
         }
     }
