@@ -57,7 +57,8 @@ internal sealed record GenerateArgs
         if (Seed is long seed && seed < 0) Fail("seed", seed, "must be non-negative");
         if (Fps is int fps && fps < 1) Fail("fps", fps, "must be at least 1");
         if (Format is { } fmt && !Formats.Contains(fmt.ToLowerInvariant())) Fail("format", fmt, $"unknown format; expected one of {string.Join(", ", Formats)}");
-        if (Image is { } img && !File.Exists(img)) Fail("image", img, Directory.Exists(img) ? "is a folder; give an image file" : "file not found");
+        if (Image is { } img && FileNode.Kind(img) is var kind and not FileNodeKind.Regular)
+            Fail("image", img, kind == FileNodeKind.Missing ? "file not found" : $"is {FileNode.Describe(kind)}; give an image file");
         try
         {
             VideoGenerator.ParseDevice(Device);

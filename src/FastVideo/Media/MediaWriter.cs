@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastVideo.Loading;
+using FastVideo.Pipelines;
 using FastVideo.Tensors;
 using ImageMagick;
 
@@ -300,8 +301,14 @@ public static class MediaWriter
             string.Join(" | ", s.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
-    private static MagickImage ToImage(VideoFrames video, int t) =>
-        new(video.Frame(t).ToArray(), new MagickReadSettings { Width = (uint)video.Width, Height = (uint)video.Height, Format = MagickFormat.Rgb, Depth = 8 });
+    private static MagickImage ToImage(VideoFrames video, int t) => RawRgb(video.Frame(t).ToArray(), video.Width, video.Height);
+
+    /// <summary>An ImageMagick image of raw RGB bytes, under the process's ImageMagick limits (<see cref="ImageLimits.ApplyToImageMagick"/>).</summary>
+    private static MagickImage RawRgb(byte[] rgb, int width, int height)
+    {
+        ImageLimits.ApplyToImageMagick();
+        return new(rgb, new MagickReadSettings { Width = (uint)width, Height = (uint)height, Format = MagickFormat.Rgb, Depth = 8 });
+    }
 
     private static void WriteAnimated(VideoFrames video, string tmp, int fps, MagickFormat format, CancellationToken cancel)
     {
@@ -379,7 +386,7 @@ public static class MediaWriter
             for (int y = 0; y < h; y++)
                 frame.Slice(y * w * 3, w * 3).CopyTo(sheet.AsSpan(((r0 + y) * columns * w + c0) * 3, w * 3));
         }
-        using var img = new MagickImage(sheet, new MagickReadSettings { Width = (uint)(columns * w), Height = (uint)(rows * h), Format = MagickFormat.Rgb, Depth = 8 });
+        using var img = RawRgb(sheet, columns * w, rows * h);
         img.Write(tmp, MagickFormat.Png);
     }
 }

@@ -13,6 +13,12 @@ internal static class Png16
 {
     private static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
+    /// <summary>Width and height from the IHDR of a PNG (unsigned 31-bit, as the format allows), or null when <paramref name="file"/> is no PNG.</summary>
+    public static (long Width, long Height)? HeaderSize(ReadOnlySpan<byte> file) =>
+        file.Length >= 24 && file[..8].SequenceEqual(Signature) && file.Slice(12, 4).SequenceEqual("IHDR"u8)
+            ? (BinaryPrimitives.ReadUInt32BigEndian(file[16..]), BinaryPrimitives.ReadUInt32BigEndian(file[20..]))
+            : null;
+
     /// <summary>The RGB image, or null when <paramref name="file"/> is not a 16-bit PNG (left to ImageMagick).</summary>
     /// <exception cref="NotSupportedException">an interlaced (Adam7) 16-bit PNG: not decoded here, and ImageMagick's
     /// rounded samples would differ from Pillow's (for grayscale, entirely).</exception>
@@ -23,6 +29,7 @@ internal static class Png16
         byte depth = file[24], colorType = file[25], interlace = file[28];
         int channels = colorType switch { 0 => 1, 4 => 2, 2 => 3, 6 => 4, _ => 0 };
         if (depth != 16 || channels == 0 || width < 1 || height < 1) return null;
+        ImageLimits.Check(path, width, height);  // before the pixel buffers below are allocated
         if (interlace != 0)
             throw new NotSupportedException($"{path}: interlaced 16-bit PNG is not supported; save it non-interlaced (or as 8-bit)");
 
@@ -36,7 +43,7 @@ internal static class Png16
             if (kind.SequenceEqual("IEND"u8)) break;
             at += 12 + length;
         }
-        if ((long)width * height * 8 > Array.MaxLength)
+        if ((long)height * (width * channels * 2 + 1) > Array.MaxLength || (long)width * height * 3 > Array.MaxLength)
             throw new InvalidDataException($"{path}: 16-bit PNG of {width}×{height} is too large to decode");
         int bpp = channels * 2, stride = width * bpp;
         var raw = new byte[(long)height * (stride + 1)];

@@ -1,3 +1,4 @@
+using FastVideo.Media;
 using FastVideo.Models.Encoders.ClipVision;
 using FastVideo.Tensors;
 using ImageMagick;
@@ -23,22 +24,35 @@ public sealed class RgbImage
     public int Width { get; }
 
     /// <summary>
-    /// diffusers' <c>load_image</c>: reads an image file (PNG, JPEG, WebP, ...), applies its EXIF orientation
-    /// (<c>ImageOps.exif_transpose</c>) and returns 8-bit RGB; alpha is dropped without compositing, as
-    /// <c>convert("RGB")</c> does. 16-bit PNGs follow Pillow (see <see cref="Png16"/>).
+    /// diffusers' <c>load_image</c>: reads an image file (PNG, JPEG, WebP, GIF, BMP, ...; the format is told by the
+    /// content, as Pillow does, not by the extension), applies its EXIF orientation (<c>ImageOps.exif_transpose</c>)
+    /// and returns 8-bit RGB; alpha is dropped without compositing, as <c>convert("RGB")</c> does. 16-bit PNGs follow
+    /// Pillow (see <see cref="Png16"/>); an animation gives its first frame. Hostile input is refused before it costs
+    /// anything: a node that is not a regular file (device, FIFO, socket, folder) is never opened, at most
+    /// <see cref="ImageLimits.MaxFileBytes"/> are read, and the size in the header must be within
+    /// <see cref="ImageLimits"/> before any pixel is allocated. A truncated or corrupt file is an error, as Pillow's
+    /// "image file is truncated", where ImageMagick would only warn and fill the rest with grey.
     /// </summary>
     /// <exception cref="FileNotFoundException">no such file.</exception>
-    /// <exception cref="InvalidDataException">the file is not an image ImageMagick can read, or is truncated.</exception>
+    /// <exception cref="InvalidDataException">not a regular file, over the limits, empty, not an image ImageMagick can
+    /// read, truncated or corrupt; the message names the file.</exception>
     /// <exception cref="NotSupportedException">an interlaced 16-bit PNG (see <see cref="Png16"/>).</exception>
     public static RgbImage Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new FileNotFoundException($"input image not found: {full}", full);
+        var file = ReadBounded(full);
+        ImageLimits.ApplyToImageMagick();
         try
         {
-            if (Png16.TryDecode(File.ReadAllBytes(full), full) is { } png16) return Oriented(png16, full);
-            using var image = new MagickImage(full);
+            if (Png16.TryDecode(file, full) is { } png16) return Oriented(png16, file, full);
+            CheckHeaderSize(file, full);
+            using var image = new MagickImage();
+            string? corruption = null;
+            image.Warning += (_, e) => corruption ??= Corruption(e);
+            image.Read(file, new MagickReadSettings { FrameIndex = 0, FrameCount = 1 });
+            if (corruption is not null) throw new InvalidDataException($"{full}: truncated or corrupt image ({Reason(corruption)})");
+            ImageLimits.Check(full, image.Width, image.Height);
             image.AutoOrient();  // EXIF orientation 2–8 → flips/rotations, as ImageOps.exif_transpose
             image.ColorSpace = ColorSpace.sRGB;
             int w = (int)image.Width, h = (int)image.Height;
@@ -46,17 +60,80 @@ public sealed class RgbImage
             var rgb = pixels.ToByteArray(PixelMapping.RGB) ?? throw new InvalidDataException($"{full}: no pixel data");
             return new RgbImage(rgb, h, w);
         }
+        catch (MagickException e) when (e is MagickResourceLimitErrorException or MagickCacheErrorException || e.Message.Contains("ExceedsLimit", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{full}: the image is too large to decode (input images may have {ImageLimits.Rule}; {Reason(e.Message)})", e);
+        }
         catch (MagickException e)
         {
-            throw new InvalidDataException($"{full}: cannot read the image ({e.Message})", e);
+            throw new InvalidDataException($"{full}: cannot read the image ({Reason(e.Message)})", e);
         }
     }
 
+    /// <summary>
+    /// The file's bytes, read with a bound: only a regular file is opened (a FIFO would block, a device never
+    /// end), and reading stops past <see cref="ImageLimits.MaxFileBytes"/> whatever the length said (a file may grow).
+    /// </summary>
+    private static byte[] ReadBounded(string full)
+    {
+        var kind = FileNode.Kind(full);
+        if (kind == FileNodeKind.Missing) throw new FileNotFoundException($"input image not found: {full}", full);
+        if (kind != FileNodeKind.Regular) throw new InvalidDataException($"{full}: is {FileNode.Describe(kind)}, not an image file");
+        const long cap = ImageLimits.MaxFileBytes;
+        InvalidDataException TooLarge() => new($"{full}: the file is larger than {cap >> 20} MiB, the limit for an input image");
+        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        if (stream.Length > cap) throw TooLarge();
+        var data = new byte[stream.Length];
+        int n = 0;
+        while (true)
+        {
+            if (n == data.Length)
+            {
+                int next = stream.ReadByte();  // the length was stale only if there is more
+                if (next < 0) break;
+                if (n >= cap) throw TooLarge();
+                Array.Resize(ref data, (int)Math.Min(cap, Math.Max(64 << 10, 2L * n)));
+                data[n++] = (byte)next;
+            }
+            int read = stream.Read(data, n, data.Length - n);
+            if (read == 0) break;
+            n += read;
+        }
+        if (n == 0) throw new InvalidDataException($"{full}: the file is empty (0 bytes), not an image");
+        return n == data.Length ? data : data[..n];
+    }
+
+    /// <summary>Refuses a size over <see cref="ImageLimits"/> from the header alone: PNG's IHDR here, other formats by ImageMagick's ping (no pixels).</summary>
+    private static void CheckHeaderSize(byte[] file, string full)
+    {
+        if (Png16.HeaderSize(file) is { } png)
+        {
+            ImageLimits.Check(full, png.Width, png.Height);
+            return;
+        }
+        var info = new MagickImageInfo(file);
+        ImageLimits.Check(full, info.Width, info.Height);
+    }
+
+    /// <summary>
+    /// A warning that means the pixels are not all in the file (ImageMagick reads on and fills with grey, where Pillow
+    /// raises): any corrupt-image warning, e.g. libjpeg's "Premature end of JPEG file"; null for a harmless one. The
+    /// one corrupt-image warning Pillow's libjpeg also passes over with the pixels complete, stray bytes between
+    /// segments ("extraneous bytes before marker", common in camera files), is let through.
+    /// </summary>
+    private static string? Corruption(WarningEventArgs e) =>
+        e.Exception is MagickCorruptImageWarningException && !e.Message.Contains("extraneous bytes before marker", StringComparison.Ordinal)
+            ? e.Message
+            : null;
+
+    /// <summary>ImageMagick's message without its source location (" `file' @ error/png.c/…": the file is an in-memory copy).</summary>
+    private static string Reason(string message) => message.Split(" `", 2)[0];
+
     /// <summary>Applies the EXIF orientation of the file (read by ImageMagick without decoding pixels) to an image decoded here.</summary>
-    private static RgbImage Oriented(RgbImage image, string path)
+    private static RgbImage Oriented(RgbImage image, byte[] file, string path)
     {
         using var info = new MagickImage();
-        info.Ping(path);
+        info.Ping(file);
         var orientation = info.Orientation;
         if ((int)orientation is 0 or 1) return image;  // Undefined, TopLeft (EXIF 1): nothing to transpose
         using var magick = new MagickImage(image.Rgb, new PixelReadSettings((uint)image.Width, (uint)image.Height, StorageType.Char, PixelMapping.RGB));

@@ -30,6 +30,7 @@ public class GenerateArgumentTests
     [TestCase("--device", "tpu", "--device tpu", "cpu, cuda or cuda:N")]
     [TestCase("--attention-backend", "nope", "--attention-backend nope", "sdpa")]
     [TestCase("--image", "/no/such/image.png", "--image /no/such/image.png", "file not found")]
+    [TestCase("--image", "/dev/zero", "--image /dev/zero", "is a character device; give an image file")]
     public void BadValueExits2WithOneLine(string option, string value, params string[] fragments) =>
         CliTestSupport.AssertUsageError(Generate(option, value), fragments);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FastVideo.Pipelines;
 using FastVideo.Tensors;
 
 namespace FastVideo.Models.Encoders.ClipVision;
@@ -143,15 +144,24 @@ public sealed record ClipImageProcessor
 
     /// <summary>
     /// The resize target: <see cref="ResizeTo"/> when set, else HF <c>get_resize_output_image_size(default_to_square=False)</c>:
-    /// (height, width) with the shorter side = <see cref="ShortestEdge"/>.
+    /// (height, width) with the shorter side = <see cref="ShortestEdge"/>. A very elongated image gives a huge
+    /// target (16384×1 → 224×3 670 016): one over <see cref="ImageLimits.MaxPixels"/> is refused, where transformers
+    /// would try to allocate it.
     /// </summary>
+    /// <exception cref="ArgumentException">the resized image would exceed <see cref="ImageLimits.MaxPixels"/>; the
+    /// message gives both sizes and the rule.</exception>
     public (int Height, int Width) ResizedSize(int height, int width)
     {
         if (ResizeTo is { } exact) return exact;
         int shortSide = Math.Min(height, width), longSide = Math.Max(height, width);
         if (ShortestEdge == shortSide) return (height, width);
-        int newLong = (int)(ShortestEdge * (double)longSide / shortSide);
-        return width <= height ? (newLong, ShortestEdge) : (ShortestEdge, newLong);
+        double newLong = Math.Floor(ShortestEdge * (double)longSide / shortSide);
+        if (newLong * ShortestEdge > ImageLimits.MaxPixels)
+            throw new ArgumentException(
+                $"an image of {width}×{height} would be resized to {(width <= height ? $"{ShortestEdge}×{newLong:0}" : $"{newLong:0}×{ShortestEdge}")} " +
+                $"for the image encoder (shorter side → {ShortestEdge}), more than {ImageLimits.MaxPixels} pixels (2^28): its aspect ratio " +
+                $"{longSide / (double)shortSide:0.#}:1 is too extreme; crop the image closer to the video's shape");
+        return width <= height ? ((int)newLong, ShortestEdge) : (ShortestEdge, (int)newLong);
     }
 
     /// <summary>pixel_values F32 [1, 3, H', W'] for an RGB uint8 image laid out [height, width, 3].</summary>
@@ -175,9 +185,9 @@ public sealed record ClipImageProcessor
             img = CenterCrop(img, h, w, CropHeight, CropWidth);
             (h, w) = (CropHeight, CropWidth);
         }
-        var values = new float[3 * h * w];
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
+        var values = new float[3L * h * w];
+        for (long y = 0; y < h; y++)
+            for (long x = 0; x < w; x++)
                 for (int c = 0; c < 3; c++)
                 {
                     byte u = img[(y * w + x) * 3 + c];
@@ -207,14 +217,14 @@ public sealed record ClipImageProcessor
         int top = FloorDiv(h - cropH, 2), left = FloorDiv(w - cropW, 2);
         int newH = Math.Max(cropH, h), newW = Math.Max(cropW, w);
         int topPad = (newH - h + 1) / 2, leftPad = (newW - w + 1) / 2;
-        var dst = new byte[cropH * cropW * 3];
-        for (int y = 0; y < cropH; y++)
-            for (int x = 0; x < cropW; x++)
+        var dst = new byte[3L * cropH * cropW];
+        for (long y = 0; y < cropH; y++)
+            for (long x = 0; x < cropW; x++)
             {
                 // Source pixel: inside the image the window starts at top/left; where the image is smaller than the
                 // crop, the window is the padded canvas and the image sits topPad/leftPad into it.
-                int sy = h < cropH ? y - topPad : top + y;
-                int sx = w < cropW ? x - leftPad : left + x;
+                long sy = h < cropH ? y - topPad : top + y;
+                long sx = w < cropW ? x - leftPad : left + x;
                 if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
                 for (int c = 0; c < 3; c++) dst[(y * cropW + x) * 3 + c] = img[(sy * w + sx) * 3 + c];
             }

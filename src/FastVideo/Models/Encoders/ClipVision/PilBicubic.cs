@@ -72,7 +72,7 @@ internal static class PilBicubic
         int ksize = (int)Math.Ceiling(support) * 2 + 1;
         var start = new int[outSize];
         var count = new int[outSize];
-        var weights = new int[outSize * ksize];
+        var weights = new int[checked(outSize * ksize)];
         var k = new double[ksize];
         for (int xx = 0; xx < outSize; xx++)
         {
@@ -100,8 +100,16 @@ internal static class PilBicubic
     private static byte Clip8(int ss) => (byte)Math.Clamp(ss >> PrecisionBits, 0, 255);
 
     /// <summary>Resizes an interleaved 8-bit image [h, w, channels] to [outH, outW, channels].</summary>
+    /// <exception cref="ArgumentException">a size is not positive, or the result or the intermediate of the two passes
+    /// would not fit one array (index math is 64-bit throughout; only the array length is bounded).</exception>
     public static byte[] Resize(ReadOnlySpan<byte> src, int h, int w, int channels, int outH, int outW, PilFilter filter = PilFilter.Bicubic)
     {
+        if (h < 1 || w < 1 || outH < 1 || outW < 1 || channels < 1)
+            throw new ArgumentException($"resize {w}×{h} → {outW}×{outH} ({channels} channels): sizes must be positive");
+        if (src.Length != (long)h * w * channels)
+            throw new ArgumentException($"resize: {src.Length} bytes do not hold a {w}×{h} image of {channels} channels");
+        if ((long)outH * outW * channels > Array.MaxLength || (long)h * outW * channels > Array.MaxLength)
+            throw new ArgumentException($"resize {w}×{h} → {outW}×{outH} ({channels} channels) is larger than one array can hold");
         if (outH == h && outW == w) return src.ToArray();
         if (filter == PilFilter.Nearest) return Nearest(src, h, w, channels, outH, outW);
         byte[] cur = src.ToArray();
@@ -109,8 +117,8 @@ internal static class PilBicubic
         if (outW != w)
         {
             var (start, count, weights, ks) = Coefficients(w, outW, filter);
-            var dst = new byte[h * outW * channels];
-            for (int y = 0; y < h; y++)
+            var dst = new byte[(long)h * outW * channels];
+            for (long y = 0; y < h; y++)
                 for (int xx = 0; xx < outW; xx++)
                     for (int c = 0; c < channels; c++)
                     {
@@ -125,14 +133,14 @@ internal static class PilBicubic
         if (outH != h)
         {
             var (start, count, weights, ks) = Coefficients(h, outH, filter);
-            var dst = new byte[outH * curW * channels];
+            var dst = new byte[(long)outH * curW * channels];
             for (int yy = 0; yy < outH; yy++)
-                for (int x = 0; x < curW; x++)
+                for (long x = 0; x < curW; x++)
                     for (int c = 0; c < channels; c++)
                     {
                         int ss = 1 << (PrecisionBits - 1);
                         for (int y = 0; y < count[yy]; y++)
-                            ss += cur[((start[yy] + y) * curW + x) * channels + c] * weights[yy * ks + y];
+                            ss += cur[(((long)start[yy] + y) * curW + x) * channels + c] * weights[yy * ks + y];
                         dst[(yy * curW + x) * channels + c] = Clip8(ss);
                     }
             cur = dst;
@@ -158,11 +166,11 @@ internal static class PilBicubic
         }
         var xs = Table(w, outW);
         var ys = Table(h, outH);
-        var dst = new byte[outH * outW * channels];
-        for (int y = 0; y < outH; y++)
-            for (int x = 0; x < outW; x++)
+        var dst = new byte[(long)outH * outW * channels];
+        for (long y = 0; y < outH; y++)
+            for (long x = 0; x < outW; x++)
                 for (int c = 0; c < channels; c++)
-                    if (ys[y] >= 0 && xs[x] >= 0) dst[(y * outW + x) * channels + c] = src[(ys[y] * w + xs[x]) * channels + c];
+                    if (ys[y] >= 0 && xs[x] >= 0) dst[(y * outW + x) * channels + c] = src[(int)(((long)ys[y] * w + xs[x]) * channels + c)];
         return dst;
     }
 }

@@ -28,6 +28,14 @@ public sealed class ImageEncodingStage(ClipImageProcessor processor, ClipVisionM
     protected override void Forward(WanBatch batch, PipelineContext context)
     {
         var image = batch.Image!;
+        try
+        {
+            if (processor.DoResize) processor.ResizedSize(image.Height, image.Width);  // refuses an intermediate over ImageLimits
+        }
+        catch (ArgumentException e)
+        {
+            throw new StageVerificationException(Name, "image", $"{batch.Request.ImagePath}: {e.Message}");
+        }
         using var pixels = processor.Preprocess(image.Rgb, image.Height, image.Width, backend.Allocator);
         using var output = imageEncoder.Forward(pixels);
         batch.ImageEmbeds = output.PenultimateHiddenState.Share();
