@@ -8,11 +8,11 @@ namespace FastVideo.Cli;
 /// <summary>
 /// <c>fastvideo bench kernels</c>: TFLOP/s and GB/s of each CUDA kernel (and cuBLASLt) on Wan2.1 shapes, timed with
 /// CUDA events after warm-up, the median of many runs, inputs rotated across sets larger than the L2 cache.
-/// Exit codes: 0 done, 1 a kernel failed, 2 bad arguments, 3 no CUDA device.
+/// Exit codes: 0 done, 1 a kernel failed, 2 bad arguments, 3 no CUDA device. Errors go to the error output, the table to the output.
 /// </summary>
 internal static class BenchCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var bench = new Command("bench", "Benchmarks");
         var cuda = new CudaCliOptions();
@@ -28,28 +28,20 @@ internal static class BenchCommand
         kernels.Options.Add(tsv);
         kernels.SetAction(parse =>
         {
-            if (CudaCliOptions.ParseDevice(parse.GetRequiredValue(cuda.Device), out var err) is not int ordinal)
-            {
-                output.WriteLine($"fastvideo bench kernels: {err}");
-                return CliApp.ExitUsage;
-            }
+            int ordinal = CudaCliOptions.ParseDevice(parse.GetRequiredValue(cuda.Device), out var err) ?? throw new UsageException($"bench kernels: {err}");
             int r = parse.GetValue(runs), w = parse.GetValue(warmup);
-            if (r < 1 || w < 0)
-            {
-                output.WriteLine($"fastvideo bench kernels: --runs must be ≥ 1 and --warmup ≥ 0, got {r} and {w}");
-                return CliApp.ExitUsage;
-            }
-            return Execute(output, cuda.Build(parse, ordinal, mixed: true), r, w, parse.GetValue(filter), parse.GetValue(tsv));
+            if (r < 1 || w < 0) throw new UsageException($"bench kernels: --runs must be ≥ 1 and --warmup ≥ 0, got {r} and {w}");
+            return Execute(output, error, cuda.Build(parse, ordinal, mixed: true), r, w, parse.GetValue(filter), parse.GetValue(tsv));
         });
         bench.Subcommands.Add(kernels);
         return bench;
     }
 
-    internal static int Execute(TextWriter o, CudaBackendOptions options, int runs, int warmup, string? filter, string? tsvPath)
+    internal static int Execute(TextWriter o, TextWriter error, CudaBackendOptions options, int runs, int warmup, string? filter, string? tsvPath)
     {
         if (!CudaBackend.TryCreate(options, out var backend, out var reason))
         {
-            o.WriteLine($"bench: no CUDA device: {reason}");
+            error.WriteLine($"fastvideo: bench: no CUDA device: {CliApp.OneLine(reason)}");
             return CudaCliOptions.ExitNoDevice;
         }
         using (backend)
@@ -63,7 +55,7 @@ internal static class BenchCommand
             var results = bench.RunAll(filter, r => o.WriteLine(FormatRow(r)), (name, e) =>
             {
                 errors++;
-                o.WriteLine($"ERROR {name}: {e.Message}");
+                error.WriteLine($"fastvideo: bench kernels: {name} failed: {CliApp.OneLine(e.Message)}");
             });
             foreach (var m in backend.Modules.Origins) o.WriteLine($"  module {m.Module,-20} {m.Origin}");
             if (tsvPath != null)

@@ -26,8 +26,8 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand.Create(output));
         root.Subcommands.Add(RunModuleCommand.Create(output));
         root.Subcommands.Add(GenerateCommand.Create(output));
-        root.Subcommands.Add(SelftestCommand.Create(output));
-        root.Subcommands.Add(BenchCommand.Create(output));
+        root.Subcommands.Add(SelftestCommand.Create(output, error));
+        root.Subcommands.Add(BenchCommand.Create(output, error));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -9,12 +9,13 @@ namespace FastVideo.Cli;
 /// <c>fastvideo selftest --device cuda</c>: every op of the CUDA backend against the CPU backend on fresh random
 /// inputs (odd sizes and Wan2.1 shapes; outputs poisoned with NaN before each op), one table row per case.
 /// fp32 rows pass at relative L2 ≤ 1e-5, mixed-precision rows at ≤ 1e-2. Exit codes: 0 every supported case
-/// passed, 1 a case failed or raised, 2 bad arguments, 3 no CUDA device (the reason is printed).
+/// passed, 1 a case failed or raised, 2 bad arguments, 3 no CUDA device (the reason goes to the error output; the table,
+/// a report, to the output).
 /// <c>--compile-only ARCH</c> needs no GPU: it compiles every embedded kernel source with NVRTC and stops.
 /// </summary>
 internal static class SelftestCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var cuda = new CudaCliOptions();
         var seed = new Option<int?>("--seed") { Description = "Seed of the random inputs (default: fresh each run, printed)" };
@@ -37,24 +38,20 @@ internal static class SelftestCommand
         cmd.Options.Add(hopper);
         cmd.SetAction(parse =>
         {
-            if (parse.GetValue(compileOnly) is { } arch) return CompileOnly(output, arch, parse.GetValue(filter));
-            if (CudaCliOptions.ParseDevice(parse.GetRequiredValue(cuda.Device), out var err) is not int ordinal)
-            {
-                output.WriteLine($"fastvideo selftest: {err}");
-                return CliApp.ExitUsage;
-            }
+            if (parse.GetValue(compileOnly) is { } arch) return CompileOnly(output, error, arch, parse.GetValue(filter));
+            int ordinal = CudaCliOptions.ParseDevice(parse.GetRequiredValue(cuda.Device), out var err) ?? throw new UsageException($"selftest: {err}");
             int s = parse.GetValue(seed) ?? Environment.TickCount & 0x7fffffff;
             var mixed = cuda.Build(parse, ordinal, mixed: true) with { HopperAttention = parse.GetValue(hopper) };
-            return Execute(output, cuda.Build(parse, ordinal, mixed: false), mixed, s, parse.GetValue(filter), parse.GetValue(tsv));
+            return Execute(output, error, cuda.Build(parse, ordinal, mixed: false), mixed, s, parse.GetValue(filter), parse.GetValue(tsv));
         });
         return cmd;
     }
 
-    internal static int Execute(TextWriter o, CudaBackendOptions exactOptions, CudaBackendOptions mixedOptions, int seed, string? filter, string? tsvPath)
+    internal static int Execute(TextWriter o, TextWriter error, CudaBackendOptions exactOptions, CudaBackendOptions mixedOptions, int seed, string? filter, string? tsvPath)
     {
         if (!CudaBackend.TryCreate(exactOptions, out var exact, out var reason))
         {
-            o.WriteLine($"selftest: no CUDA device: {reason}");
+            error.WriteLine($"fastvideo: selftest: no CUDA device: {CliApp.OneLine(reason)}");
             return CudaCliOptions.ExitNoDevice;
         }
         using (exact)
@@ -91,11 +88,11 @@ internal static class SelftestCommand
     /// <paramref name="arch"/>: checks the embedded resources, the NVRTC binding and the sources on a machine without
     /// a GPU (gpu-check.sh runs it on the published binary). 0 all compiled, 1 a compile failed, 3 no NVRTC.
     /// </summary>
-    internal static int CompileOnly(TextWriter o, string arch, string? filter)
+    internal static int CompileOnly(TextWriter o, TextWriter error, string arch, string? filter)
     {
         if (!Interop.Nvrtc.TryGetVersion(out int major, out int minor, out var why))
         {
-            o.WriteLine($"selftest --compile-only: {why}");
+            error.WriteLine($"fastvideo: selftest --compile-only: {CliApp.OneLine(why)}");
             return CudaCliOptions.ExitNoDevice;
         }
         var lib = new KernelLibrary();
@@ -119,7 +116,7 @@ internal static class SelftestCommand
             catch (Interop.CudaException e)
             {
                 failed++;
-                o.WriteLine($"  FAIL {m,-20} {a,-12} {e.Message}");
+                error.WriteLine($"fastvideo: selftest --compile-only: {m} ({a}) failed to compile: {CliApp.OneLine(e.Message)}");
             }
             done++;
         }

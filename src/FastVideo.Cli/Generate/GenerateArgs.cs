@@ -50,10 +50,13 @@ internal sealed record GenerateArgs
         if (Height is int h && (h < 16 || h % 16 != 0)) Fail("height", h, $"must be a positive multiple of 16 (e.g. {Nearest16(h)})");
         if (Width is int w && (w < 16 || w % 16 != 0)) Fail("width", w, $"must be a positive multiple of 16 (e.g. {Nearest16(w)})");
         if (Steps is int s && s < 1) Fail("steps", s, "must be at least 1");
+        if (Steps is int sMax && sMax > GenerationRequest.StepsLimit) Fail("steps", sMax, $"must be at most {GenerationRequest.StepsLimit}");
         if (GuidanceScale is float g && !(g >= 1f && float.IsFinite(g))) Fail("guidance-scale", g, "must be at least 1 (1 turns classifier-free guidance off)");
         if (FlowShift is float fs && !(fs > 0f && float.IsFinite(fs))) Fail("flow-shift", fs, "must be positive");
         if (Scheduler is { } sch && !Schedulers.Contains(sch.ToLowerInvariant())) Fail("scheduler", sch, $"unknown scheduler; expected {string.Join(" or ", Schedulers)}");
         if (MaxSequenceLength is int msl && msl < 1) Fail("max-sequence-length", msl, "must be at least 1");
+        if (MaxSequenceLength is int mslMax && mslMax > GenerationRequest.SequenceLengthLimit)
+            Fail("max-sequence-length", mslMax, $"must be at most {GenerationRequest.SequenceLengthLimit} tokens (the text encoder is trained on 512)");
         if (Seed is long seed && seed < 0) Fail("seed", seed, "must be non-negative");
         if (Fps is int fps && fps < 1) Fail("fps", fps, "must be at least 1");
         if (Format is { } fmt && !Formats.Contains(fmt.ToLowerInvariant())) Fail("format", fmt, $"unknown format; expected one of {string.Join(", ", Formats)}");

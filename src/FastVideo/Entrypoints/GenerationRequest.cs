@@ -17,6 +17,22 @@ public enum SchedulerKind
 /// </summary>
 public sealed record GenerationRequest
 {
+    /// <summary>
+    /// The most denoising steps a request may ask for. Wan checkpoints sample well in 20–50 steps and were trained on
+    /// 1000 timesteps; 10000 leaves room for any experiment while keeping the schedule arrays (steps + 1 entries)
+    /// far from int overflow and a run from silently lasting days.
+    /// </summary>
+    public const int StepsLimit = 10_000;
+
+    /// <summary>
+    /// The longest prompt encoding (in tokens) a request may ask for. Wan's UMT5-XXL encoder was trained on and is
+    /// used by diffusers at 512 tokens; its relative-position buckets saturate at max_distance 128, so longer inputs
+    /// add no positional information, while self-attention and its position bias grow as L² (at 4096 tokens already
+    /// 4096²·64 heads·4 bytes = 4 GiB of bias per prompt). 4096 is 8× the trained length and keeps every L² size
+    /// well inside int range.
+    /// </summary>
+    public const int SequenceLengthLimit = 4096;
+
     public required string Prompt { get; init; }
     public string? NegativePrompt { get; init; }
     /// <summary>Input image for image-to-video (uint8 RGB [H, W, 3] file path).</summary>
@@ -74,10 +90,13 @@ public sealed record ResolvedRequest(
         if (Height < 16 || Height % 16 != 0) Fail("height", Height, "must be a positive multiple of 16");
         if (Width < 16 || Width % 16 != 0) Fail("width", Width, "must be a positive multiple of 16");
         if (Steps < 1) Fail("steps", Steps, "must be at least 1");
+        if (Steps > GenerationRequest.StepsLimit) Fail("steps", Steps, $"must be at most {GenerationRequest.StepsLimit}");
         if (!float.IsFinite(GuidanceScale) || (GuidanceScale < 1f && GuidanceScale != 0f))
             Fail("guidance-scale", GuidanceScale, "must be ≥ 1 (or 0/1 to turn classifier-free guidance off)");
         if (!float.IsFinite(FlowShift) || FlowShift <= 0) Fail("flow-shift", FlowShift, "must be positive");
         if (MaxSequenceLength < 1) Fail("max-sequence-length", MaxSequenceLength, "must be at least 1");
+        if (MaxSequenceLength > GenerationRequest.SequenceLengthLimit)
+            Fail("max-sequence-length", MaxSequenceLength, $"must be at most {GenerationRequest.SequenceLengthLimit} tokens (the text encoder is trained on 512)");
         if (Fps < 1) Fail("fps", Fps, "must be at least 1");
         if (Seed < 0) Fail("seed", Seed, "must be non-negative");
     }

@@ -51,6 +51,28 @@ public class NoDeviceTests
     }
 
     [Test]
+    public void WithoutADeviceTheReasonGoesToStderrAndStdoutHasNoError()
+    {
+        if (CudaDriver.TryInitialize(out var reason)) Assert.Ignore("a CUDA device is present");
+        foreach (var args in new[] { new[] { "selftest", "--device", "cuda" }, ["bench", "kernels"] })
+        {
+            var run = FastVideo.Tests.Cli.CliTestSupport.Run(args);
+            FastVideo.Tests.Cli.CliTestSupport.AssertError(run, CudaCliOptions.ExitNoDevice, "no CUDA device", CliApp.OneLine(reason));
+            Assert.That(run.Stdout, Is.Empty, string.Join(" ", args));
+        }
+    }
+
+    [TestCase("selftest --device cpu", "--device must be cuda or cuda:N")]
+    [TestCase("bench kernels --device cuda:-1", "got 'cuda:-1'")]
+    [TestCase("bench kernels --runs 0", "--runs must be ≥ 1")]
+    public void UsageErrorsOfTheCudaCommandsAreOneLineOnStderr(string commandLine, string fragment)
+    {
+        var run = FastVideo.Tests.Cli.CliTestSupport.Run(commandLine.Split(' '));
+        FastVideo.Tests.Cli.CliTestSupport.AssertUsageError(run, fragment);
+        Assert.That(run.Stdout, Is.Empty);
+    }
+
+    [Test]
     public void SelftestRejectsANonCudaDevice()
     {
         var o = new StringWriter();

@@ -141,4 +141,29 @@ public class Umt5EncoderLoadingTests
             Assert.That(Umt5RelativePosition.Bucket(r, 32, 128), Is.EqualTo(expected), $"r = {r}");
         }
     }
+
+    [TestCase(1, 1)]
+    [TestCase(7, 7)]
+    [TestCase(300, 300)]
+    [TestCase(5, 40)]
+    [TestCase(40, 5)]
+    [TestCase(0, 3)]
+    public void BucketGridIsTheBucketOfEachOffset(int queries, int keys)
+    {
+        var ids = Umt5RelativePosition.Buckets(queries, keys, 32, 128);
+        Assert.That(ids, Has.Length.EqualTo(queries * keys));
+        for (int i = 0; i < queries; i++)
+            for (int j = 0; j < keys; j++)
+                if (ids[i * keys + j] != Umt5RelativePosition.Bucket(j - i, 32, 128))
+                    Assert.Fail($"[{i}, {j}]: {ids[i * keys + j]}, expected {Umt5RelativePosition.Bucket(j - i, 32, 128)}");
+    }
+
+    [Test]
+    public void BucketGridTooLargeForAnArrayIsRefusedBeforeAllocating()
+    {
+        // 65536² = 2³² entries: int arithmetic wrapped to 0 and failed with IndexOutOfRange; 100000² wrapped to a 5.6 GB table.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Umt5RelativePosition.Buckets(65536, 65536, 32, 128))!;
+        Assert.That(e.Message, Does.Contain("65536×65536"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Umt5RelativePosition.Buckets(100_000, 100_000, 32, 128));
+    }
 }

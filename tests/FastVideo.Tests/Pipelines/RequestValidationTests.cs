@@ -40,6 +40,21 @@ public class RequestValidationTests
         Assert.That(off.DoClassifierFreeGuidance, Is.False);
     }
 
+    [TestCase(GenerationRequest.StepsLimit + 1, 512, "steps", "at most 10000")]
+    [TestCase(int.MaxValue, 512, "steps", "at most 10000")]
+    [TestCase(4, GenerationRequest.SequenceLengthLimit + 1, "max-sequence-length", "at most 4096")]
+    [TestCase(4, 65536, "max-sequence-length", "at most 4096")]
+    public void StepsAndSequenceLengthAreBounded(int steps, int maxSequenceLength, string name, string rule)
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            new GenerationRequest { Prompt = "x", Steps = steps, MaxSequenceLength = maxSequenceLength }.Resolve(WanPresets.T2V_1_3B))!;
+        Assert.That(e.ParamName, Is.EqualTo(name));
+        Assert.That(e.Message, Does.Contain(rule));
+        var atLimit = new GenerationRequest { Prompt = "x", Steps = GenerationRequest.StepsLimit, MaxSequenceLength = GenerationRequest.SequenceLengthLimit }
+            .Resolve(WanPresets.T2V_1_3B);
+        Assert.That((atLimit.Steps, atLimit.MaxSequenceLength), Is.EqualTo((10_000, 4096)));
+    }
+
     [Test]
     public void PresetChoiceFollowsTheCheckpoint()
     {

@@ -276,4 +276,26 @@ public sealed class SchedulerConfigTests
         Assert.That(tf.DType, Is.EqualTo(DType.F32));
         Assert.That(tf.ToArray<float>(), Is.EqualTo(new[] { 889f }));
     }
+
+    [Test]
+    public void StepCountsThatWouldOverflowTheScheduleAreRefused()
+    {
+        // steps + 1 wrapped to a negative linspace count ("linspace: negative count").
+        using var u = new FlowUniPCMultistepScheduler(UniPCMultistepConfig.Wan(3.0));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => u.SetTimesteps(int.MaxValue))!;
+        Assert.That(e.Message, Does.Contain("at most 10000"));
+        using var f = new FlowMatchEulerDiscreteScheduler(new FlowMatchEulerDiscreteConfig());
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => f.SetTimesteps(int.MaxValue))!.Message, Does.Contain("at most 10000"));
+        u.SetTimesteps(FastVideo.Entrypoints.GenerationRequest.StepsLimit);
+        Assert.That(u.NumInferenceSteps, Is.EqualTo(10_000));
+    }
+
+    [TestCase("0")]
+    [TestCase("2147483647")]
+    public void TrainTimestepsAreBounded(string value)
+    {
+        var ex = Assert.Throws<SchedulerConfigException>(() => SchedulerConfig.Parse(With("num_train_timesteps", value), "test.json"))!;
+        Assert.That(ex.Key, Is.EqualTo("num_train_timesteps"));
+        Assert.That(ex.Message, Does.Contain("between 1 and 1000000"));
+    }
 }

@@ -109,7 +109,7 @@ public class SmokeModelFolderTests
         // A copy of a good folder (cheaper than a build), damaged, then repaired by a rebuild.
         var root = SmokeFolderFixture.NewRoot();
         var folder = Path.Combine(root, SmokeModel.FolderName);
-        CopyFolder(SmokeFolderFixture.Folder, folder);
+        SmokeFolderFixture.CopyFolder(SmokeFolderFixture.Folder, folder);
         var good = Files(folder);
         Assert.That(SmokeStamp.Verify(folder, out var copyProblem), Is.Not.Null, copyProblem);
         damage(folder);
@@ -169,16 +169,6 @@ public class SmokeModelFolderTests
         Assert.That(SmokeModel.IsSmokeModel(root), Is.False);
         File.WriteAllText(Path.Combine(root, "model_index.json"), "not json");
         Assert.That(SmokeModel.IsSmokeModel(root), Is.False);
-    }
-
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 
     private static string LoadAverage()

@@ -81,8 +81,7 @@ public sealed record FlowMatchEulerDiscreteConfig : SchedulerConfig
 
     public override void Validate(string source = "scheduler config")
     {
-        if (NumTrainTimesteps < 1)
-            throw new SchedulerConfigException(source, "num_train_timesteps", $"must be at least 1, got {NumTrainTimesteps}");
+        SchedulerChecks.TrainTimesteps(source, NumTrainTimesteps);
         if ((UseKarrasSigmas ? 1 : 0) + (UseExponentialSigmas ? 1 : 0) + (UseBetaSigmas ? 1 : 0) > 1)
             throw new SchedulerConfigException(source, UseKarrasSigmas ? "use_karras_sigmas" : "use_exponential_sigmas",
                 "only one of use_beta_sigmas, use_exponential_sigmas, use_karras_sigmas can be true");

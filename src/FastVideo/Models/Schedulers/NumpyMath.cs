@@ -58,7 +58,7 @@ internal static class NumpyMath
             : MathF.FusedMultiplyAdd(-step, steps - 1 - i, e);
         const int Lanes = 8;
         int idx = 0;
-        for (; idx + 2 * Lanes <= steps; idx += 2 * Lanes)
+        for (; idx <= steps - 2 * Lanes; idx += 2 * Lanes) // not idx + 16 <= steps: that overflows near int.MaxValue
         {
             for (int v = idx; v < idx + 2 * Lanes; v += Lanes)
             {

@@ -26,9 +26,23 @@ internal static class SchedulerChecks
                 $"{s.ClassName}.Step: modelOutput [{ShapeUtil.Format(modelOutput.ShapeSpan)}] must have the shape of sample [{ShapeUtil.Format(sample.ShapeSpan)}]");
     }
 
+    /// <summary>The most training timesteps a config may declare (diffusers' schedulers ship 1000): the VP schedules
+    /// build a table of that many entries, so a typo such as 2147483647 must not become an allocation.</summary>
+    public const int MaxTrainTimesteps = 1_000_000;
+
+    /// <summary>Checks a config's num_train_timesteps: 1 ≤ n ≤ <see cref="MaxTrainTimesteps"/>.</summary>
+    public static void TrainTimesteps(string source, int numTrainTimesteps)
+    {
+        if (numTrainTimesteps is < 1 or > MaxTrainTimesteps)
+            throw new SchedulerConfigException(source, "num_train_timesteps", $"must be between 1 and {MaxTrainTimesteps}, got {numTrainTimesteps}");
+    }
+
     public static void StepCount(string className, int numInferenceSteps, string arg)
     {
         if (numInferenceSteps < 1)
             throw new ArgumentOutOfRangeException(arg, numInferenceSteps, $"{className}: the number of inference steps must be at least 1");
+        // Schedules size arrays as steps + 1 (and linspace counts as n + 1): bounded here, so no count overflows.
+        if (numInferenceSteps > Entrypoints.GenerationRequest.StepsLimit)
+            throw new ArgumentOutOfRangeException(arg, numInferenceSteps, $"{className}: the number of inference steps must be at most {Entrypoints.GenerationRequest.StepsLimit}");
     }
 }

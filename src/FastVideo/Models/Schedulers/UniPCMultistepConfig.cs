@@ -117,8 +117,7 @@ public sealed record UniPCMultistepConfig : SchedulerConfig
 
     public override void Validate(string source = "scheduler config")
     {
-        if (NumTrainTimesteps < 1)
-            throw new SchedulerConfigException(source, "num_train_timesteps", $"must be at least 1, got {NumTrainTimesteps}");
+        SchedulerChecks.TrainTimesteps(source, NumTrainTimesteps);
         if (SolverOrder < 1)
             throw new SchedulerConfigException(source, "solver_order", $"must be at least 1, got {SolverOrder}");
 

@@ -55,12 +55,15 @@ public static class SmokeModel
     internal static SmokeUmt5Recipe TextEncoderRecipe(int vocabSize) => new() { VocabSize = vocabSize, DModel = TextEncoderDModel };
 
     /// <summary>The cache root: FASTVIDEO_CACHE, else XDG_CACHE_HOME/fastvideo, else ~/.cache/fastvideo.</summary>
-    public static string DefaultCacheRoot(Func<string, string?>? env = null)
+    public static string DefaultCacheRoot(Func<string, string?>? env = null) => ResolveCacheRoot(env).Root;
+
+    /// <summary>The cache root and where it came from (the variable, or the default), for error messages.</summary>
+    internal static (string Root, string Origin) ResolveCacheRoot(Func<string, string?>? env = null)
     {
         env ??= Environment.GetEnvironmentVariable;
-        if (env("FASTVIDEO_CACHE") is { Length: > 0 } root) return Path.GetFullPath(root);
-        if (env("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.GetFullPath(Path.Combine(xdg, "fastvideo"));
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "fastvideo");
+        if (env("FASTVIDEO_CACHE") is { Length: > 0 } root) return (Path.GetFullPath(root), "FASTVIDEO_CACHE");
+        if (env("XDG_CACHE_HOME") is { Length: > 0 } xdg) return (Path.GetFullPath(Path.Combine(xdg, "fastvideo")), "XDG_CACHE_HOME");
+        return (Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "fastvideo"), "the default ~/.cache/fastvideo");
     }
 
     /// <summary>
@@ -70,15 +73,25 @@ public static class SmokeModel
     /// (<c>.smoke-wan-vN.lock</c>, released by the OS if a process dies), look again, build in a temporary sibling
     /// and rename it into place, so a reader never sees a partial folder and a late caller uses the winner's.
     /// </summary>
-    /// <exception cref="IOException">the folder could not be created, or the lock not taken within
-    /// <paramref name="lockTimeout"/> (default two minutes); the message names the path.</exception>
+    /// <exception cref="IOException">the cache folder is not usable (read-only, not a folder, no permission: at once,
+    /// naming the folder and where it came from), or the lock, held by another process, was not released within
+    /// <paramref name="lockTimeout"/> (default two minutes).</exception>
     public static string EnsureCreated(string? cacheRoot = null, TimeSpan? lockTimeout = null)
     {
-        var root = Path.GetFullPath(cacheRoot ?? DefaultCacheRoot());
+        var (root, origin) = cacheRoot is null ? ResolveCacheRoot() : (Path.GetFullPath(cacheRoot), "the cacheRoot argument");
         var final = Path.Combine(root, FolderName);
         if (Directory.Exists(final) && SmokeStamp.Verify(final, out _) != null) return final;
-        Directory.CreateDirectory(root);
-        using var buildLock = AcquireLock(Path.Combine(root, $".{FolderName}.lock"), lockTimeout ?? TimeSpan.FromMinutes(2));
+        FileStream buildLock;
+        try
+        {
+            Directory.CreateDirectory(root);
+            buildLock = AcquireLock(Path.Combine(root, $".{FolderName}.lock"), lockTimeout ?? TimeSpan.FromMinutes(2));
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && e is not LockTimeoutException))
+        {
+            throw CacheError(root, origin, $"not usable: {e.Message}", e);
+        }
+        using var lockLifetime = buildLock;
         string problem = "absent";
         if (Directory.Exists(final) && SmokeStamp.Verify(final, out problem) != null) return final; // built while we waited
         RemoveLeftovers(root);
@@ -99,7 +112,7 @@ public static class SmokeModel
         {
             // A builder that ignores the lock (another tool, a copy) may have won the rename: use its folder if valid.
             if (Directory.Exists(final) && SmokeStamp.Verify(final, out _) != null) return final;
-            throw new IOException($"could not create the smoke model at {final} (previous state: {problem}): {e.Message}", e);
+            throw CacheError(root, origin, $"could not create {FolderName} in it (previous state: {problem}): {e.Message}", e);
         }
         finally
         {
@@ -108,8 +121,9 @@ public static class SmokeModel
         return final;
     }
 
-    /// <summary>An exclusive lock: a file opened with FileShare.None (flock on Unix, a share lock on Windows),
-    /// retried every 50 ms until <paramref name="timeout"/>.</summary>
+    /// <summary>An exclusive lock: a file opened with FileShare.None (flock(LOCK_EX | LOCK_NB) on Unix, a share lock on
+    /// Windows), retried every 50 ms until <paramref name="timeout"/> while another process holds it. Any other
+    /// failure (read-only file system, no permission, not a folder) is thrown at once.</summary>
     private static FileStream AcquireLock(string path, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -119,16 +133,35 @@ public static class SmokeModel
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            catch (IOException e) when (IsHeldByAnother(e))
             {
-                Thread.Sleep(50); // held by another builder
-            }
-            catch (IOException e)
-            {
-                throw new IOException($"could not take the smoke model build lock {path} within {timeout.TotalSeconds:F0} s: {e.Message}", e);
+                if (DateTime.UtcNow >= deadline)
+                    throw new LockTimeoutException($"could not take the smoke model build lock {path} within {timeout.TotalSeconds:F0} s: another process holds it ({e.Message})", e);
+                Thread.Sleep(50);
             }
         }
     }
+
+    /// <summary>
+    /// True when opening a file failed only because another handle holds its lock. .NET reports that as a plain
+    /// <see cref="IOException"/> whose HResult is the raw errno EWOULDBLOCK on Unix (11 on Linux, 35 on macOS and the
+    /// BSDs: flock(LOCK_NB) refused), or ERROR_SHARING_VIOLATION / ERROR_LOCK_VIOLATION on Windows. Every other
+    /// failure has another errno (EROFS 30, EEXIST 17, ...) or a derived type (FileNotFoundException for ENOENT,
+    /// DirectoryNotFoundException for ENOTDIR, UnauthorizedAccessException for EACCES/EISDIR).
+    /// </summary>
+    internal static bool IsHeldByAnother(IOException e)
+    {
+        if (e.GetType() != typeof(IOException)) return false;
+        if (OperatingSystem.IsWindows()) return (e.HResult & 0xFFFF) is 32 or 33;
+        return e.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
+    }
+
+    /// <summary>A failure of the cache folder, naming it and where it came from, with the way out.</summary>
+    private static IOException CacheError(string root, string origin, string detail, Exception inner) =>
+        new($"smoke model cache folder {root} (from {origin}): {detail.TrimEnd('.')}; set FASTVIDEO_CACHE to a writable folder", inner);
+
+    /// <summary>The build lock stayed held by another process past the timeout.</summary>
+    private sealed class LockTimeoutException(string message, Exception inner) : IOException(message, inner);
 
     /// <summary>True when <paramref name="folder"/> is a smoke model (its model_index.json carries <see cref="MarkerKey"/>).</summary>
     public static bool IsSmokeModel(string folder)

@@ -24,13 +24,34 @@ public static class Umt5RelativePosition
         return bucket + Math.Min(large, n - 1);
     }
 
-    /// <summary>Bucket ids [queryLength, keyLength] (row-major) for bias lookup.</summary>
+    /// <summary>
+    /// The bucket of every relative position r = key − query of a [queryLength, keyLength] grid, indexed by
+    /// r + queryLength − 1 (r from −(queryLength − 1) to keyLength − 1): the bucket depends on r alone, so these
+    /// queryLength + keyLength − 1 ids are all the distinct values of <see cref="Buckets"/>.
+    /// </summary>
+    public static int[] OffsetBuckets(int queryLength, int keyLength, int numBuckets, int maxDistance)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(queryLength);
+        ArgumentOutOfRangeException.ThrowIfNegative(keyLength);
+        var ids = new int[Math.Max(0, checked(queryLength + keyLength - 1))];
+        for (int k = 0; k < ids.Length; k++) ids[k] = Bucket(k - (queryLength - 1), numBuckets, maxDistance);
+        return ids;
+    }
+
+    /// <summary>Bucket ids [queryLength, keyLength] (row-major) for bias lookup: row i is the window of
+    /// <see cref="OffsetBuckets"/> starting at queryLength − 1 − i, so <see cref="Bucket"/> runs O(q + k) times.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">a length is negative, or the grid exceeds the largest array.</exception>
     public static int[] Buckets(int queryLength, int keyLength, int numBuckets, int maxDistance)
     {
-        var ids = new int[queryLength * keyLength];
+        var byOffset = OffsetBuckets(queryLength, keyLength, numBuckets, maxDistance);
+        long count = (long)queryLength * keyLength;
+        if (count == 0) return [];
+        if (count > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(keyLength), keyLength,
+                $"relative-position buckets: a {queryLength}×{keyLength} grid exceeds the largest array ({Array.MaxLength} entries)");
+        var ids = new int[count];
         for (int i = 0; i < queryLength; i++)
-            for (int j = 0; j < keyLength; j++)
-                ids[i * keyLength + j] = Bucket(j - i, numBuckets, maxDistance);
+            Array.Copy(byOffset, queryLength - 1 - i, ids, (long)i * keyLength, keyLength);
         return ids;
     }
 }

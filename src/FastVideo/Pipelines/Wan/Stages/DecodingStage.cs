@@ -49,11 +49,34 @@ public sealed class DecodingStage(AutoencoderKLWan vae, IBackend backend) : Pipe
         }
         var decoded = vae.DecodeUnclamped(vae.DenormalizeLatents(batch.Latents!), Observe); // [1, 3, F, H, W]
         if (batch.Trace is { } trace) trace.DecodedPreClamp = TracedTensor.Of(decoded);
+        CheckFinite(batch.Latents!, decoded); // before the clamps, which would hide an Inf (and may keep a NaN)
         var video = backend.Clamp(decoded, -1f, 1f);
         var unit = backend.Clamp(backend.Scale(video, 0.5f, 0.5f), 0f, 1f);
         int f = unit.Size(2), h = unit.Size(3), w = unit.Size(4);
         var frames = backend.Permute(unit.Reshape(3, f, h, w), s_channelsLast); // [F, H, W, 3]
         batch.FloatFrames = frames;
         batch.Frames = VideoFrames.FromUnitFloats(frames.ToFloatArray(), f, h, w);
+    }
+
+    /// <summary>
+    /// Throws <see cref="NonFiniteDecodeException"/> (an <see cref="ArithmeticException"/> naming the latents if they
+    /// themselves are not finite) when <paramref name="decoded"/> [1, 3, F, H, W] holds NaN or Inf. On the CPU the
+    /// values are scanned in place; on a device one summed value comes back, and the video only when it is not finite.
+    /// </summary>
+    private void CheckFinite(Tensor latents, Tensor decoded)
+    {
+        bool hostScan = decoded.Device.Type == DeviceType.Cpu;
+        if (NonFiniteValues.Describe(backend, decoded, hostScan) is null) return;
+        float[]? copy = hostScan ? null : decoded.ToFloatArray();
+        ReadOnlySpan<float> values = copy ?? decoded.AsSpan<float>();
+        if (NonFiniteValues.Describe(values) is not { } detail) return; // only the device sum overflowed
+        if (NonFiniteValues.Describe(backend, latents, latents.Device.Type == DeviceType.Cpu) is { } latentDetail)
+            throw new ArithmeticException($"decoding: the latents contain NaN or Inf ({latentDetail}), so the video cannot be decoded");
+        int frames = decoded.Size(2), plane = decoded.Size(3) * decoded.Size(4);
+        int first = frames;
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) first = Math.Min(first, i / plane % frames);
+        var vaeFolder = Path.IsPathRooted(vae.Config.Source) ? Path.GetDirectoryName(vae.Config.Source)! : $"the VAE ({vae.Config.Source})";
+        throw new NonFiniteDecodeException(first + 1, frames, detail, vaeFolder);
     }
 }

@@ -83,7 +83,7 @@ public sealed class DenoisingStage(WanTransformer3DModel transformer, IBackend b
 
             if (hostScan || (i + 1) % _checkInterval == 0 || i == steps - 1)
             {
-                if (NonFinite(batch.Latents!, hostScan) is { } detail)
+                if (NonFiniteValues.Describe(backend, batch.Latents!, hostScan) is { } detail)
                     throw new NonFiniteLatentsException(i + 1, steps, t, lastFinite, detail);
                 lastFinite = i + 1;
             }
@@ -92,25 +92,5 @@ public sealed class DenoisingStage(WanTransformer3DModel transformer, IBackend b
             var remaining = TimeSpan.FromTicks(elapsed.Ticks / (i + 1) * (steps - i - 1));
             context.Progress?.Report(new StepProgress(i + 1, steps, elapsed, remaining));
         }
-    }
-
-    /// <summary>Null when every value is finite; otherwise a short description. Reads host memory directly on the CPU, one summed value elsewhere.</summary>
-    private string? NonFinite(Tensor latents, bool hostScan)
-    {
-        if (hostScan)
-        {
-            long nan = 0, inf = 0;
-            foreach (float v in latents.AsSpan<float>())
-            {
-                if (float.IsNaN(v)) nan++;
-                else if (float.IsInfinity(v)) inf++;
-            }
-            return nan + inf == 0 ? null : $"{nan} NaN and {inf} Inf of {latents.Numel} values";
-        }
-        // NaN and Inf propagate through a sum; one value comes back instead of the whole tensor.
-        using var flat = latents.Reshape(checked((int)latents.Numel));
-        using var sum = backend.Sum(flat, 0);
-        float total = sum.ToFloatArray()[0];
-        return float.IsFinite(total) ? null : $"their sum is {total}";
     }
 }
