@@ -34,7 +34,9 @@ public static class CliApp
         {
             var command = parse.CommandResult.Command;
             var help = command is RootCommand ? "fastvideo --help" : $"fastvideo {command.Name} --help";
-            error.WriteLine($"fastvideo: {OneLine(parse.Errors[0].Message)} (see '{help}')");
+            // The most specific error first: an unknown word beats "required command was not provided".
+            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            error.WriteLine($"fastvideo: {OneLine(first.Message)} (see '{help}')");
             return ExitUsage;
         }
 

@@ -1,3 +1,4 @@
+using FastVideo.Media;
 using System.CommandLine;
 using System.Diagnostics;
 using FastVideo.Cli.RunModule;
@@ -29,6 +30,10 @@ internal static class RunModuleCommand
             Description = "safetensors file to write the outputs to (written whole or not at all)",
             Required = true,
         };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Replace an existing output file (never a folder, link or device)",
+        };
         var kind = new Option<string?>("--kind")
         {
             Description = $"What to run ({string.Join(" | ", ModuleKinds.Names)}); default: from config.json's class, the VAE direction from the input present",
@@ -41,19 +46,19 @@ internal static class RunModuleCommand
 
         var cmd = new Command("run-module", "Run one component's forward on named tensors from a safetensors file")
         {
-            folder, inputs, outputPath, kind, device,
+            folder, inputs, outputPath, overwrite, kind, device,
         };
         cmd.SetAction((parse, cancellation) =>
         {
             cancellation.ThrowIfCancellationRequested();
             Execute(output, parse.GetRequiredValue(folder), parse.GetRequiredValue(inputs), parse.GetRequiredValue(outputPath),
-                parse.GetValue(kind), parse.GetRequiredValue(device));
+                parse.GetValue(kind), parse.GetRequiredValue(device), parse.GetValue(overwrite));
             return Task.FromResult(CliApp.ExitOk);
         });
         return cmd;
     }
 
-    private static void Execute(TextWriter o, string folder, string inputsPath, string outputPath, string? kindName, string deviceName)
+    private static void Execute(TextWriter o, string folder, string inputsPath, string outputPath, string? kindName, string deviceName, bool overwrite)
     {
         // Usage checks first: everything that is wrong with the command line, before any weight is read.
         var requested = kindName is null ? (ModuleKind?)null : ModuleKinds.Parse(kindName);
@@ -62,10 +67,17 @@ internal static class RunModuleCommand
             throw new UsageException(File.Exists(folder)
                 ? $"{folder}: is a file; run-module takes a component folder (config.json + weights)"
                 : $"{folder}: component folder not found");
-        if (!File.Exists(inputsPath))
-            throw new UsageException($"--inputs {inputsPath}: file not found");
-        if (Directory.Exists(outputPath))
-            throw new UsageException($"--output {outputPath}: is a folder; give a .safetensors file name");
+        var inputKind = FileNode.Kind(inputsPath);
+        if (inputKind != FileNodeKind.Regular)
+            throw new UsageException($"--inputs {inputsPath}: {(inputKind == FileNodeKind.Missing ? "file not found" : $"is {FileNode.Describe(inputKind)}, not a safetensors file")}");
+        try
+        {
+            OutputRules.Check(outputPath, OutputFormat.Safetensors, overwrite);
+        }
+        catch (OutputPathException e)
+        {
+            throw new UsageException($"--output {e.Message}");
+        }
 
         ComponentFolder component;
         try
@@ -112,7 +124,7 @@ internal static class RunModuleCommand
             {
                 ["fastvideo.module"] = component.ClassName,
                 ["fastvideo.kind"] = ModuleKinds.Describe(kind),
-            });
+            }, overwrite);
             o.WriteLine($"  wrote {Path.GetFullPath(outputPath)} (load + forward {sw.Elapsed.TotalSeconds:F2} s)");
         }
         finally

@@ -47,8 +47,22 @@ internal sealed record GenerateArgs
             int lower = 1 + Math.Max(0, f - 1) / 4 * 4;
             Fail("num-frames", f, $"must be 1 + 4k (1, 5, 9, ..., 81): use {lower} or {lower + 4}");
         }
+        if (NumFrames is int fMax && fMax > GenerationRequest.FramesLimit) Fail("num-frames", fMax, $"must be at most {GenerationRequest.FramesLimit}");
         if (Height is int h && (h < 16 || h % 16 != 0)) Fail("height", h, $"must be a positive multiple of 16 (e.g. {Nearest16(h)})");
         if (Width is int w && (w < 16 || w % 16 != 0)) Fail("width", w, $"must be a positive multiple of 16 (e.g. {Nearest16(w)})");
+        if (Height is int hMax && hMax > GenerationRequest.SideLimit) Fail("height", hMax, $"must be at most {GenerationRequest.SideLimit}");
+        if (Width is int wMax && wMax > GenerationRequest.SideLimit) Fail("width", wMax, $"must be at most {GenerationRequest.SideLimit}");
+        if (NumFrames is int vf && Height is int vh && Width is int vw)
+        {
+            try
+            {
+                GenerationRequest.CheckVideoSize(vf, vh, vw);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--num-frames {vf} --height {vh} --width {vw}: {e.Message.Split(" (Parameter")[0]}");
+            }
+        }
         if (Steps is int s && s < 1) Fail("steps", s, "must be at least 1");
         if (Steps is int sMax && sMax > GenerationRequest.StepsLimit) Fail("steps", sMax, $"must be at most {GenerationRequest.StepsLimit}");
         if (GuidanceScale is float g && !(g >= 1f && float.IsFinite(g))) Fail("guidance-scale", g, "must be at least 1 (1 turns classifier-free guidance off)");

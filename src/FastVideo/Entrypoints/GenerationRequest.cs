@@ -33,6 +33,27 @@ public sealed record GenerationRequest
     /// </summary>
     public const int SequenceLengthLimit = 4096;
 
+    /// <summary>The largest height or width in pixels: the largest image side the output writers accept
+    /// (<see cref="Pipelines.ImageLimits.MaxSide"/>), far beyond any Wan resolution (1280×720).</summary>
+    public const int SideLimit = Pipelines.ImageLimits.MaxSide;
+
+    /// <summary>The most frames a request may ask for (1 + 4k): 4097 frames, over four minutes at 16 fps.</summary>
+    public const int FramesLimit = 4097;
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when a video of <paramref name="frames"/> × <paramref name="height"/> ×
+    /// <paramref name="width"/> RGB values cannot be held: the decoded video is one array of that many bytes (and one
+    /// float tensor of that many values), so the product must stay within the largest array.
+    /// </summary>
+    public static void CheckVideoSize(long frames, long height, long width)
+    {
+        long values = frames * height * width * 3;
+        if (values > Array.MaxLength)
+            throw new ArgumentException(
+                $"{frames} frames of {width}×{height} are {values:N0} RGB values, more than one video buffer can hold ({Array.MaxLength:N0}); use fewer frames or a smaller size",
+                "num-frames");
+    }
+
     public required string Prompt { get; init; }
     public string? NegativePrompt { get; init; }
     /// <summary>Input image for image-to-video (uint8 RGB [H, W, 3] file path).</summary>
@@ -87,8 +108,12 @@ public sealed record ResolvedRequest(
         if (string.IsNullOrWhiteSpace(Prompt)) Fail("prompt", "\"\"", "must not be empty");
         if (NumFrames < 1 || (NumFrames - 1) % 4 != 0)
             Fail("num-frames", NumFrames, $"must be 1 + 4k (e.g. {Math.Max(1, (NumFrames - 1) / 4 * 4 + 1)} or {((Math.Max(NumFrames, 1) - 1) / 4 + 1) * 4 + 1})");
+        if (NumFrames > GenerationRequest.FramesLimit) Fail("num-frames", NumFrames, $"must be at most {GenerationRequest.FramesLimit}");
         if (Height < 16 || Height % 16 != 0) Fail("height", Height, "must be a positive multiple of 16");
         if (Width < 16 || Width % 16 != 0) Fail("width", Width, "must be a positive multiple of 16");
+        if (Height > GenerationRequest.SideLimit) Fail("height", Height, $"must be at most {GenerationRequest.SideLimit}");
+        if (Width > GenerationRequest.SideLimit) Fail("width", Width, $"must be at most {GenerationRequest.SideLimit}");
+        GenerationRequest.CheckVideoSize(NumFrames, Height, Width);
         if (Steps < 1) Fail("steps", Steps, "must be at least 1");
         if (Steps > GenerationRequest.StepsLimit) Fail("steps", Steps, $"must be at most {GenerationRequest.StepsLimit}");
         if (!float.IsFinite(GuidanceScale) || (GuidanceScale < 1f && GuidanceScale != 0f))

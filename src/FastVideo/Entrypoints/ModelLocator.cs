@@ -1,3 +1,5 @@
+using FastVideo.Loading;
+
 namespace FastVideo.Entrypoints;
 
 /// <summary>A model path or Hugging Face repo id could not be resolved to a local folder.</summary>
@@ -41,7 +43,7 @@ public static class ModelLocator
         var refMain = Path.Combine(repoDir, "refs", "main");
         if (File.Exists(refMain))
         {
-            var rev = File.ReadAllText(refMain).Trim();
+            var rev = InputFile.ReadAllText(refMain).Trim();
             var snap = Path.Combine(snapshots, rev);
             if (Directory.Exists(snap)) return snap;
         }

@@ -33,7 +33,7 @@ public sealed class ConfigFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new FileNotFoundException($"{full}: config file not found", full);
-        return Parse(File.ReadAllBytes(full), full);
+        return Parse(InputFile.ReadAllBytes(full), full);
     }
 
     /// <summary>Parses JSON text; <paramref name="path"/> is what errors name.</summary>

@@ -73,6 +73,7 @@ public sealed unsafe class SafetensorsFile : ITensorSource
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new FileNotFoundException(Directory.Exists(full) ? $"{full}: is a folder, not a safetensors file" : $"{full}: safetensors file not found", full);
+        InputFile.RequireRegular(full);  // a FIFO would block the open, a device never ends
 
         // One handle for the header read and the mapping, so both see the same file (and its length).
         var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1);

@@ -16,8 +16,15 @@ public static class SafetensorsWriter
 {
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Writes <paramref name="tensors"/> (and <paramref name="metadata"/>) to <paramref name="path"/>.</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="tensors">Named tensors, on any device.</param>
+    /// <param name="metadata">String metadata (<c>__metadata__</c>), or null.</param>
+    /// <param name="overwrite">Whether an existing regular file at <paramref name="path"/> may be replaced (true by
+    /// default for API callers; the CLI passes its --overwrite). Folders, links, devices, FIFOs are never replaced.</param>
     /// <exception cref="ArgumentException">a name is empty, reserved (<c>__metadata__</c>) or repeated, or a tensor is null or disposed.</exception>
-    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <exception cref="Media.OutputPathException">the path must not be written (see <see cref="Media.OutputRules"/>).</exception>
+    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null, bool overwrite = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var list = Validated(tensors, metadata);
@@ -26,7 +33,7 @@ public static class SafetensorsWriter
         // Staged under a temporary name and renamed into place: a failure never leaves a partial file, a regular
         // file already there is replaced only by the rename, and anything else there (a folder, a device, a FIFO,
         // a symbolic link) is refused (OutputRules).
-        using var tx = new Media.OutputTransaction(overwrite: true);
+        using var tx = new Media.OutputTransaction(overwrite);
         WriteNew(tx.Stage(path, Media.OutputFormat.Safetensors), list, header, pad);
         tx.Commit();
     }

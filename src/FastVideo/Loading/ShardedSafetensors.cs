@@ -112,7 +112,7 @@ public sealed class ShardedSafetensors : ITensorSource
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonDocument.Parse(InputFile.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {

@@ -373,10 +373,14 @@ public static class MediaWriter
 
     private static void WriteContactSheetTo(VideoFrames video, string tmp, int maxFrames, int columns)
     {
-        int n = Math.Min(maxFrames, video.Frames);
+        int w = video.Width, h = video.Height;
+        // The sheet stays within the image limits the writers run under: fewer columns/frames for large frames.
+        int maxColumns = Math.Max(1, ImageLimits.MaxSide / w), maxRows = Math.Max(1, ImageLimits.MaxSide / h);
+        maxRows = (int)Math.Max(1, Math.Min(maxRows, ImageLimits.MaxPixels / ((long)w * h * Math.Min(columns, maxColumns))));
+        columns = Math.Max(1, Math.Min(columns, maxColumns));
+        int n = Math.Min(Math.Min(maxFrames, video.Frames), columns * maxRows);
         columns = Math.Max(1, Math.Min(columns, n));
         int rows = (n + columns - 1) / columns;
-        int w = video.Width, h = video.Height;
         var sheet = new byte[(long)rows * h * columns * w * 3];
         for (int i = 0; i < n; i++)
         {

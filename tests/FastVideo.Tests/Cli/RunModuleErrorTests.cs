@@ -98,10 +98,29 @@ public class RunModuleErrorTests
         using var dir = new TempDir();
         var outPath = dir.File("out.safetensors");
         File.WriteAllText(outPath, "previous result");
-        var run = CliTestSupport.Run("run-module", T2V, "--inputs", Golden.Path_("wan_transformer_i2v", "case_a.safetensors"), "--output", outPath);
+        var run = CliTestSupport.Run("run-module", T2V, "--inputs", Golden.Path_("wan_transformer_i2v", "case_a.safetensors"), "--output", outPath, "--overwrite");
         CliTestSupport.AssertError(run, CliApp.ExitFailure, "hidden_states must be [B, 16, T, H, W], got [1, 36, 3, 8, 12]");
         Assert.That(File.ReadAllText(outPath), Is.EqualTo("previous result"));
         Assert.That(Directory.GetFiles(dir.Path), Has.Length.EqualTo(1), "no temporary file is left behind");
+    }
+
+    [Test]
+    public void AnExistingOutputIsReplacedOnlyWithOverwriteAndNeverADevice()
+    {
+        using var dir = new TempDir();
+        var outPath = dir.File("out.safetensors");
+        File.WriteAllText(outPath, "previous result");
+        var inputs = Golden.Path_("wan_transformer_t2v", "case_a.safetensors");
+        var run = CliTestSupport.Run("run-module", T2V, "--inputs", inputs, "--output", outPath);
+        CliTestSupport.AssertUsageError(run, "--output", outPath, "--overwrite");
+        Assert.That(File.ReadAllText(outPath), Is.EqualTo("previous result"));
+        var link = dir.File("null.safetensors");
+        File.CreateSymbolicLink(link, "/dev/null");
+        run = CliTestSupport.Run("run-module", T2V, "--inputs", inputs, "--output", link, "--overwrite");
+        CliTestSupport.AssertUsageError(run, "--output", link, "symbolic link");
+        run = CliTestSupport.Run("run-module", T2V, "--inputs", "/dev/zero", "--output", dir.File("x.safetensors"));
+        CliTestSupport.AssertUsageError(run, "--inputs /dev/zero", "character device");
+        Assert.That(Directory.GetFileSystemEntries(dir.Path), Has.Length.EqualTo(2));
     }
 
     [Test]

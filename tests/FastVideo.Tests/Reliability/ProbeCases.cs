@@ -13,8 +13,17 @@ public static class ProbeCases
 {
     private const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
 
+    /// <summary>Sockets the cases bound (closed by <see cref="ReliabilityProbe"/> at the end).</summary>
+    internal static readonly List<IDisposable> Sockets = [];
+
     /// <summary>A quick smoke generation (5 frames, 2 steps) plus extra arguments.</summary>
-    private static string[] Gen(params string[] extra) => ["generate", "-p", "a probe", "--steps", "2", "--num-frames", "5", .. extra];
+    private static string[] Gen(params string[] extra) =>
+        ["generate", .. Defaults(extra, ("-p", "a probe"), ("--steps", "2"), ("--num-frames", "5")), .. extra];
+
+    /// <summary>The default options that <paramref name="extra"/> does not give itself (an option given twice is a
+    /// different error than the one a case is about).</summary>
+    private static IEnumerable<string> Defaults(string[] extra, params (string Option, string Value)[] defaults) =>
+        defaults.Where(d => !extra.Contains(d.Option)).SelectMany(d => new[] { d.Option, d.Value });
 
     /// <summary>A longer one, so that a signal can land in each phase (30 steps, 41 frames of 128×128).</summary>
     private static string[] LongGen(params string[] extra) =>
@@ -53,7 +62,7 @@ public static class ProbeCases
         yield return Usage("device-unknown", ["--device", "tpu"], "--device");
         yield return Usage("attention-unknown", ["--attention-backend", "nope"], "--attention-backend");
         yield return Usage("unknown-option", ["--bogus"], "--bogus");
-        yield return new ProbeCase("prompt-empty", 2) { Args = _ => ["generate", "-p", "", "--steps", "2"], Names = _ => ["--prompt"] };
+        yield return Usage("prompt-empty", ["-p", ""], "--prompt");
         yield return new ProbeCase("prompt-missing", 2) { Args = _ => ["generate", "--steps", "2"], Names = _ => ["--prompt"] };
         yield return new ProbeCase("model-missing", 2) { Args = c => Gen("--model", c.P("no-such-model")), Names = c => [c.P("no-such-model")] };
         yield return new ProbeCase("model-is-a-file", 2)
@@ -163,8 +172,10 @@ public static class ProbeCases
         {
             Setup = c =>
             {
-                using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                // Kept open until the probe ends: disposing a bound Unix socket removes its file.
+                var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
                 s.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(c.P("s.safetensors")));
+                lock (Sockets) Sockets.Add(s);
             },
             Args = _ => Gen("-o", "s.safetensors", "--overwrite"),
             Names = _ => ["s.safetensors", "socket"],
@@ -373,7 +384,7 @@ public static class ProbeCases
     private static IEnumerable<ProbeCase> Models()
     {
         const string tw = "transformer/diffusion_pytorch_model.safetensors", vw = "vae/diffusion_pytorch_model.safetensors";
-        yield return Damaged("model-index-missing", 2, c => File.Delete(c.P("model/model_index.json")), "model");
+        yield return Damaged("model-index-missing", 1, c => File.Delete(c.P("model/model_index.json")), "model_index.json");
         yield return Damaged("model-index-bad-json", 1, c => File.WriteAllText(c.P("model/model_index.json"), "{ \"_class_name\": "), "model_index.json");
         yield return Damaged("transformer-weights-missing", 1, c => File.Delete(c.P("model/" + tw)), "transformer");
         yield return Damaged("transformer-weights-truncated", 1, c => Truncate(c.P("model/" + tw), new FileInfo(c.P("model/" + tw)).Length / 2), "diffusion_pytorch_model.safetensors");
@@ -428,7 +439,7 @@ public static class ProbeCases
             Args = c => Rm(c, c.P("in.safetensors"), "out.safetensors"),
             Names = _ => ["in.safetensors"],
         };
-        yield return new ProbeCase("run-module-inputs-no-tensor", 1)
+        yield return new ProbeCase("run-module-inputs-no-tensor", 2)
         {
             Setup = c => WriteTensor(c.P("in.safetensors"), "unrelated", [1, 2]),
             Args = c => Rm(c, c.P("in.safetensors"), "out.safetensors"),
@@ -499,19 +510,17 @@ public static class ProbeCases
             yield return Image($"image-truncated-{ext}", 1, (_, p) => { var b = Encode(fmt, 64, 64); File.WriteAllBytes(p, b[..(b.Length / 2)]); }, $"cut.{ext}");
         yield return Image("image-png-claims-100000x100000", 1, (_, p) => File.WriteAllBytes(p, PngClaiming(100_000, 100_000)), "huge.png", 1L << 30);
         yield return Image("image-jpeg-claims-65000x65000", 1, (_, p) => File.WriteAllBytes(p, JpegClaiming(65_000, 65_000)), "huge.jpg", 1L << 30);
-        yield return Image("image-png-2000000x1", 1, (_, p) =>
-        {
-            using var img = new MagickImage(MagickColors.Red, 2_000_000, 1);
-            img.Write(p, MagickFormat.Png);
-        }, "wide.png", 1L << 30);
+        // A valid 2000000×1 PNG (written here: this process runs under the same ImageMagick limits it checks).
+        yield return Image("image-png-2000000x1", 1, (_, p) => File.WriteAllBytes(p, PngClaiming(2_000_000, 1, real: true)), "wide.png", 1L << 30);
         yield return Image("image-symlink-to-dev-zero", 2, (_, p) => File.CreateSymbolicLink(p, "/dev/zero"), "zero.png", 1L << 30);
         yield return Image("image-fifo", 2, (_, p) => Sh($"mkfifo '{p}'"), "fifo.png");
         yield return Image("image-folder", 2, (_, p) => Directory.CreateDirectory(p), "dir.png");
         yield return Image("image-missing", 2, (_, _) => { }, "missing.png");
     }
 
-    /// <summary>A valid PNG header (with CRCs) claiming <paramref name="w"/>×<paramref name="h"/> RGB8, one tiny IDAT.</summary>
-    internal static byte[] PngClaiming(int w, int h)
+    /// <summary>A valid PNG header (with CRCs) claiming <paramref name="w"/>×<paramref name="h"/> RGB8, one tiny IDAT
+    /// (or, <paramref name="real"/>, all the rows: a complete image).</summary>
+    internal static byte[] PngClaiming(int w, int h, bool real = false)
     {
         using var ms = new MemoryStream();
         ms.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
@@ -523,7 +532,7 @@ public static class ProbeCases
         using (var z = new MemoryStream())
         {
             using (var zs = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
-                zs.Write(new byte[600]);
+                zs.Write(new byte[real ? (long)h * (3L * w + 1) : 600]);
             Chunk(ms, "IDAT", z.ToArray());
         }
         Chunk(ms, "IEND", []);

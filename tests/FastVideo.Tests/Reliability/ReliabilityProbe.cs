@@ -60,6 +60,11 @@ public class ReliabilityProbe
                 try { ProbeCases.Sh($"umount -l '{mountPoint}'"); } catch (InvalidOperationException) { }
         }
         s_i2v?.Dispose();
+        lock (ProbeCases.Sockets)
+        {
+            foreach (var s in ProbeCases.Sockets) s.Dispose();
+            ProbeCases.Sockets.Clear();
+        }
         try { Directory.Delete(s_root, recursive: true); } catch (IOException) { }
     }
 

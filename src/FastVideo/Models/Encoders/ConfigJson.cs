@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text.Json;
 
 namespace FastVideo.Models.Encoders;
@@ -23,7 +24,7 @@ internal sealed class ConfigJson
         if (!File.Exists(path)) throw new FileNotFoundException($"model config not found: {path}", path);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var doc = JsonDocument.Parse(InputFile.ReadAllBytes(path));
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{path}: config is not a JSON object");
             return new ConfigJson(path, doc.RootElement.Clone());

@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text.Json;
 
 namespace FastVideo.Models.Schedulers;
@@ -36,7 +37,7 @@ public abstract record SchedulerConfig
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new FileNotFoundException($"{full}: scheduler config not found", full);
-        return Parse(File.ReadAllText(full), full);
+        return Parse(InputFile.ReadAllText(full), full);
     }
 
     /// <summary>Parses and validates a scheduler config JSON object; <paramref name="source"/> names it in errors.</summary>

@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text.Json;
 using FastVideo.Entrypoints;
 using FastVideo.Tensors;
@@ -170,7 +171,7 @@ public static class SmokeModel
         if (!File.Exists(index)) return false;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(index));
+            using var doc = JsonDocument.Parse(InputFile.ReadAllBytes(index));
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(MarkerKey, out _);
         }
         catch (JsonException)

@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -42,7 +43,7 @@ internal static class SmokeStamp
         string? recipe, content;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(stampPath));
+            using var doc = JsonDocument.Parse(InputFile.ReadAllBytes(stampPath));
             var root = doc.RootElement;
             recipe = root.GetProperty("recipe").GetString();
             content = root.GetProperty("content_sha256").GetString();

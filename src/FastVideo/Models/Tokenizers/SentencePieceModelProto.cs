@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text;
 using Google.Protobuf;
 
@@ -69,7 +70,7 @@ public sealed class SentencePieceModelProto
     public static SentencePieceModelProto Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"SentencePiece model not found: {path}", path);
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(InputFile.ReadAllBytes(path), path);
     }
 
     public static SentencePieceModelProto Parse(byte[] bytes, string description)

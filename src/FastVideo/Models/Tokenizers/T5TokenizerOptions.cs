@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text.Json;
 
 namespace FastVideo.Models.Tokenizers;
@@ -82,7 +83,7 @@ public sealed record T5TokenizerOptions
         if (!File.Exists(path)) return null;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var doc = JsonDocument.Parse(InputFile.ReadAllBytes(path));
             return doc.RootElement.Clone();
         }
         catch (JsonException e)

@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text.Json;
 
 namespace FastVideo.Models.Dits.Wan;
@@ -59,7 +60,7 @@ public sealed record WanTransformerConfig
     {
         try
         {
-            return FromJson(File.ReadAllText(path), path);
+            return FromJson(InputFile.ReadAllText(path), path);
         }
         catch (JsonException e)
         {

@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using System.Text.Json;
 
 namespace FastVideo.Models.Vaes.Wan;
@@ -96,7 +97,7 @@ public sealed record WanVaeConfig
     public static WanVaeConfig FromFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: VAE config.json not found", path);
-        return FromJson(File.ReadAllText(path), path);
+        return FromJson(InputFile.ReadAllText(path), path);
     }
 
     /// <summary>Parses and validates config JSON; <paramref name="source"/> names it in error messages.</summary>
