@@ -91,4 +91,14 @@ public class ReliabilityProbe
 
     [Test]
     public void HasAtLeastEightyCases() => Assert.That(ProbeCases.All().Count(), Is.GreaterThanOrEqualTo(80));
+
+    [Test]
+    public void DocsListEveryCaseWithItsExitCode()
+    {
+        var doc = File.ReadAllText(Path.Combine(Support.Golden.RepoRoot, "docs", "RELIABILITY.md"));
+        var names = ProbeCases.All().Select(c => c.Name).ToList();
+        Assert.That(names, Is.Unique);
+        foreach (var c in ProbeCases.All())
+            Assert.That(doc, Does.Match($@"\| `{System.Text.RegularExpressions.Regex.Escape(c.Name)}` \|[^\n]*\| {c.Exit} \|"), $"docs/RELIABILITY.md lists {c.Name} with exit {c.Exit}");
+    }
 }
