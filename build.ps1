@@ -19,5 +19,10 @@ if (-not $trx) { Write-Output '0 passed, 1 failed, 0 skipped'; exit 1 }
 $c = $doc.TestRun.ResultSummary.Counters
 $failed = [int]$c.failed + [int]$c.error
 $skipped = [Math]::Max(0, [int]$c.total - [int]$c.passed - $failed)
+# The reliability probe's own count (docs/RELIABILITY.md).
+$probe = @($doc.TestRun.Results.UnitTestResult | Where-Object { $_.testName -like 'Probe(*' })
+$pPassed = @($probe | Where-Object { $_.outcome -eq 'Passed' }).Count
+$pFailed = @($probe | Where-Object { $_.outcome -in 'Failed', 'Error', 'Timeout', 'Aborted' }).Count
+Write-Output "reliability probe: $($probe.Count) cases, $pPassed passed, $pFailed failed, $($probe.Count - $pPassed - $pFailed) skipped"
 Write-Output "$($c.passed) passed, $failed failed, $skipped skipped"
 if ($status -ne 0 -or $failed -gt 0) { exit 1 }
