@@ -125,7 +125,8 @@ public static class CliApp
         }
         catch (OutOfMemoryException e)
         {
-            error.WriteLine($"fastvideo: out of memory ({OneLine(e.Message)}); try a smaller size, fewer frames, or a machine with more memory");
+            var detail = e.Message == new OutOfMemoryException().Message ? "" : $" ({OneLine(e.Message)})";
+            error.WriteLine($"fastvideo: {parse.CommandResult.Command.Name} ran out of memory{detail}; nothing was written. Try a smaller size or fewer frames, or a machine with more memory");
             return ExitFailure;
         }
         catch (Exception e)

@@ -27,7 +27,7 @@ public static class ProbeCases
 
     /// <summary>A longer one, so that a signal can land in each phase (30 steps, 41 frames of 128×128).</summary>
     private static string[] LongGen(params string[] extra) =>
-        ["generate", "-p", "a probe", "--steps", "30", "--num-frames", "41", "--height", "128", "--width", "128", .. extra];
+        ["generate", .. Defaults(extra, ("-p", "a probe"), ("--steps", "30"), ("--num-frames", "41"), ("--height", "128"), ("--width", "128")), .. extra];
 
     private static ProbeCase Usage(string name, string[] args, params string[] names) =>
         new(name, 2) { Args = _ => Gen(args), Names = _ => names };
@@ -283,6 +283,13 @@ public static class ProbeCases
             Args = _ => Gen("-o", "v.mp4"),
             Env = _ => new() { ["FASTVIDEO_ENCODER_TIMEOUT"] = "soon" },
             Names = _ => ["FASTVIDEO_ENCODER_TIMEOUT"],
+        };
+        // Out of memory is a message and exit 1, never an abort (finding 3): the managed heap capped at 16 MiB.
+        yield return new ProbeCase("out-of-memory", 1)
+        {
+            Args = _ => LongGen("--steps", "2", "-o", "v.gif"),
+            Env = _ => new() { ["DOTNET_GCHeapHardLimit"] = "0x1000000" },
+            Names = _ => ["generate ran out of memory"],
         };
         yield return new ProbeCase("ffmpeg-none-writes-webp", 0)
         {
