@@ -260,7 +260,12 @@ public static class MediaWriter
     {
         try
         {
-            if (!proc.HasExited) proc.Kill(entireProcessTree: true);
+            // Serialised: a second signal's cleanup must not see the encoder itself dead and exit while the first
+            // call is still killing its children (Kill stops the root, lists the children, kills the root, then them).
+            lock (proc)
+            {
+                if (!proc.HasExited) proc.Kill(entireProcessTree: true);
+            }
             if (wait) proc.WaitForExit(5000);
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
