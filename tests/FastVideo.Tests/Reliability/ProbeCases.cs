@@ -517,6 +517,14 @@ public static class ProbeCases
             yield return Image($"image-truncated-{ext}", 1, (_, p) => { var b = Encode(fmt, 64, 64); File.WriteAllBytes(p, b[..(b.Length / 2)]); }, $"cut.{ext}");
         yield return Image("image-png-claims-100000x100000", 1, (_, p) => File.WriteAllBytes(p, PngClaiming(100_000, 100_000)), "huge.png", 1L << 30);
         yield return Image("image-jpeg-claims-65000x65000", 1, (_, p) => File.WriteAllBytes(p, JpegClaiming(65_000, 65_000)), "huge.jpg", 1L << 30);
+        yield return Image("image-gif-claims-65000x65000", 1, (_, p) => File.WriteAllBytes(p, GifClaiming(65_000, 65_000)), "huge.gif", 1L << 30);
+        yield return Image("image-bmp-claims-100000x100000", 1, (_, p) => File.WriteAllBytes(p, BmpClaiming(100_000, 100_000)), "huge.bmp", 1L << 30);
+        yield return Image("image-webp-claims-100000x100000", 1, (_, p) => File.WriteAllBytes(p, WebPClaiming(100_000, 100_000)), "huge.webp", 1L << 30);
+        foreach (var ext in new[] { "jpg", "gif", "webp", "bmp" })
+            yield return Image($"image-zero-bytes-{ext}", 1, (_, p) => File.WriteAllBytes(p, []), $"empty.{ext}");
+        // Wrong extensions: decoded by content, as Pillow does.
+        foreach (var (fmt, name) in new[] { (MagickFormat.Jpeg, "jpeg.png"), (MagickFormat.Gif, "gif.webp"), (MagickFormat.WebP, "webp.bmp"), (MagickFormat.Bmp, "bmp.gif") })
+            yield return Image($"image-{name.Replace('.', '-')}", 0, (_, p) => File.WriteAllBytes(p, Encode(fmt)), name) with { Creates = ["v.gif"], Names = null };
         // A valid 2000000×1 PNG (written here: this process runs under the same ImageMagick limits it checks).
         yield return Image("image-png-2000000x1", 1, (_, p) => File.WriteAllBytes(p, PngClaiming(2_000_000, 1, real: true)), "wide.png", 1L << 30);
         yield return Image("image-symlink-to-dev-zero", 2, (_, p) => File.CreateSymbolicLink(p, "/dev/zero"), "zero.png", 1L << 30);
@@ -586,6 +594,53 @@ public static class ProbeCases
             i += 2 + len;
         }
         throw new InvalidOperationException("no SOF marker in the test JPEG");
+    }
+
+    /// <summary>A small real GIF whose logical screen and first image descriptor claim <paramref name="w"/>×<paramref name="h"/>.</summary>
+    internal static byte[] GifClaiming(int w, int h)
+    {
+        var b = Encode(MagickFormat.Gif, 16, 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(6), (ushort)w);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(8), (ushort)h);
+        int at = 13 + ((b[10] & 0x80) != 0 ? 3 << ((b[10] & 7) + 1) : 0);
+        while (at < b.Length && b[at] == 0x21)  // extension blocks: introducer, label, sub-blocks
+        {
+            at += 2;
+            while (b[at] != 0) at += b[at] + 1;
+            at++;
+        }
+        if (b[at] != 0x2C) throw new InvalidOperationException("no image descriptor in the test GIF");
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(at + 5), (ushort)w);
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(at + 7), (ushort)h);
+        return b;
+    }
+
+    /// <summary>A small real BMP whose info header claims <paramref name="w"/>×<paramref name="h"/>.</summary>
+    internal static byte[] BmpClaiming(int w, int h)
+    {
+        var b = Encode(MagickFormat.Bmp, 16, 16);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(18), w);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(22), h);
+        return b;
+    }
+
+    /// <summary>A small real lossy WebP wrapped in an extended (VP8X) container whose canvas claims <paramref name="w"/>×<paramref name="h"/>.</summary>
+    internal static byte[] WebPClaiming(int w, int h)
+    {
+        var simple = Encode(MagickFormat.WebP, 16, 16);   // RIFF size WEBP <chunk>
+        var chunk = simple.AsSpan(12).ToArray();
+        var vp8x = new byte[18];
+        Encoding.ASCII.GetBytes("VP8X").CopyTo(vp8x, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(vp8x.AsSpan(4), 10);
+        void Put24(int at, int v) { vp8x[at] = (byte)v; vp8x[at + 1] = (byte)(v >> 8); vp8x[at + 2] = (byte)(v >> 16); }
+        Put24(12, w - 1);
+        Put24(15, h - 1);
+        var body = Encoding.ASCII.GetBytes("WEBP").Concat(vp8x).Concat(chunk).ToArray();
+        var riff = new byte[8 + body.Length];
+        Encoding.ASCII.GetBytes("RIFF").CopyTo(riff, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(riff.AsSpan(4), body.Length);
+        body.CopyTo(riff, 8);
+        return riff;
     }
 
     // ---- device commands ---------------------------------------------------------------------------------
