@@ -142,6 +142,12 @@ public static class ProbeCases
             Args = _ => Gen("-o", "a/b/c/v.safetensors"),
             Creates = ["a", "a/b", "a/b/c", "a/b/c/v.safetensors"],
         };
+        yield return new ProbeCase("default-output-never-replaces", 0)
+        {
+            Setup = c => { Directory.CreateDirectory(c.P("outputs")); File.WriteAllText(c.P("outputs/a-probe-1024.gif"), "an earlier run"); },
+            Args = _ => Gen("--format", "gif"),
+            Creates = ["outputs/a-probe-1024-2.gif"],
+        };
         yield return new ProbeCase("output-device-node", 2)
         {
             NeedsRoot = true,
