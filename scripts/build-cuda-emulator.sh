@@ -67,7 +67,9 @@ if [ "$status" -ne 0 ]; then echo "build failed" >&2; exit 1; fi
 
 objs=("$obj/driver.o")
 for src in $sources; do objs+=("$obj/$(basename "$src" .cu).o"); done
-"$cxx" "${common[@]}" -shared -Wl,-soname,libcuda.so.1 -Wl,--no-undefined -o "$out/libcuda.so.1" "${objs[@]}"
+# Exports: the driver API (cu*) and the emulator's own C API (fvemu_*), nothing else.
+printf '{ global: cu*; fvemu_*; local: *; };\n' >"$obj/exports.map"
+"$cxx" "${common[@]}" -shared -Wl,-soname,libcuda.so.1 -Wl,--no-undefined -Wl,--version-script="$obj/exports.map" -o "$out/libcuda.so.1" "${objs[@]}"
 ln -sf libcuda.so.1 "$out/libcuda.so"
 
 if [ -f "$dev/cublaslt_emu.cpp" ]; then
