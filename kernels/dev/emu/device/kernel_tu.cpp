@@ -5,8 +5,16 @@
 // The names file holds one FVEMU_KERNEL(fv_name) line per entry point (found by preprocessing the source).
 // Each source gets its own TU: sources may share static helper names and shared-memory symbols, and the
 // emulator's globals are TU-local (FV_EMU_TU_LOCAL), each bound to this TU's own shared-memory section.
-#include FVEMU_KERNEL_SOURCE
 #include "fvemu_kernels.h"
+
+// The kernel source goes in an anonymous namespace too: the inline helpers of kernels/common (fv_block_sum, ...)
+// use the TU-local emulator state (threadIdx is fv_emu_cur->tid), so their copies in different TUs must not
+// merge at link time (they would run against another TU's state and shared-memory section). The sources include
+// nothing but kernels/common headers, so this is safe; the extern "C" entry points are found from this TU only.
+namespace
+{
+#include FVEMU_KERNEL_SOURCE
+} // namespace
 
 namespace
 {
