@@ -31,6 +31,26 @@
 #include <ucontext.h>
 #include <vector>
 
+// Building many kernel sources into one shared library (kernels/dev/emu/device, the stand-in libcuda): each
+// TU sets FV_EMU_SMEM_SECTION to its own section name (its "__shared__" statics then start at offset 0 of their
+// own section) and defines FV_EMU_TU_LOCAL, which puts everything below in an anonymous namespace so the
+// emulator's inline functions and globals of different TUs (each bound to its own section) do not merge.
+#ifndef FV_EMU_SMEM_SECTION
+#define FV_EMU_SMEM_SECTION fv_smem
+#endif
+#ifndef FV_EMU_DYNAMIC_SMEM_BYTES
+#define FV_EMU_DYNAMIC_SMEM_BYTES (128 * 1024)
+#endif
+#define FV_EMU_STR2(x) #x
+#define FV_EMU_STR(x) FV_EMU_STR2(x)
+#define FV_EMU_CAT2(a, b) a##b
+#define FV_EMU_CAT(a, b) FV_EMU_CAT2(a, b)
+#define FV_EMU_SMEM_START FV_EMU_CAT(__start_, FV_EMU_SMEM_SECTION)
+#define FV_EMU_SMEM_STOP FV_EMU_CAT(__stop_, FV_EMU_SMEM_SECTION)
+#ifdef FV_EMU_TU_LOCAL
+namespace {
+#endif
+
 #define __global__
 #define __device__
 #define __host__
@@ -38,7 +58,7 @@
 #define __launch_bounds__(...)
 // Every static "__shared__" variable goes to one section, so shared addresses are small offsets from its start
 // (wgmma descriptors keep 18 address bits, as the hardware's shared window).
-#define __shared__ static __attribute__((section("fv_smem"), used))
+#define __shared__ static __attribute__((section(FV_EMU_STR(FV_EMU_SMEM_SECTION)), used))
 #define __align__(n) __attribute__((aligned(n)))
 #define __trap() std::abort()
 
@@ -202,9 +222,11 @@ inline float fv_emu_f16_to_f32(uint16_t h)
 
 // ---- shared-memory addresses: offsets into the fv_smem section ----------------------------------------------
 
-extern "C" char __start_fv_smem[], __stop_fv_smem[];
-/// Dynamic shared memory of the running block (flash_attn_hopper): 128 KiB inside the section.
-__shared__ __attribute__((aligned(1024))) unsigned char fv_emu_dynamic_smem[128 * 1024];
+extern "C" char FV_EMU_SMEM_START[], FV_EMU_SMEM_STOP[];
+#define __start_fv_smem FV_EMU_SMEM_START
+#define __stop_fv_smem FV_EMU_SMEM_STOP
+/// Dynamic shared memory of the running block (flash_attn_hopper): 128 KiB inside the section by default.
+__shared__ __attribute__((aligned(1024))) unsigned char fv_emu_dynamic_smem[FV_EMU_DYNAMIC_SMEM_BYTES];
 inline uint32_t fv_emu_smem_addr(const void* p)
 {
     const char* c = (const char*)p;
@@ -323,7 +345,12 @@ inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t
         for (unsigned y = 0; y < grid.y; y++)
             for (unsigned x = 0; x < grid.x; x++)
             {
-                std::memset(__start_fv_smem, 0xFF, (size_t)(__stop_fv_smem - __start_fv_smem));
+                // NaN bytes over the block's shared memory: the static arrays and the launch's dynamic bytes (the
+                // unused tail of the dynamic array is out of bounds for the kernel, so it is left alone).
+                std::memset(__start_fv_smem, 0xFF, (size_t)((char*)fv_emu_dynamic_smem - __start_fv_smem));
+                std::memset(fv_emu_dynamic_smem, 0xFF, dynamic_smem);
+                std::memset((char*)fv_emu_dynamic_smem + sizeof(fv_emu_dynamic_smem), 0xFF,
+                    (size_t)(__stop_fv_smem - ((char*)fv_emu_dynamic_smem + sizeof(fv_emu_dynamic_smem))));
                 // Scheduling order of this block's fibers: 0 ascending, 1 descending, 2 odd threads then even ones.
                 const unsigned kind = (x + y + z) % 3;
                 for (int i = 0; i < n; i++)
@@ -385,3 +412,7 @@ inline cudaError_t cudaEventDestroy(cudaEvent_t) { return 0; }
 inline cudaError_t cudaEventRecord(cudaEvent_t) { return 0; }
 inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return 0; }
 inline cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t, cudaEvent_t) { *ms = 0; return 0; }
+
+#ifdef FV_EMU_TU_LOCAL
+} // namespace
+#endif
