@@ -66,6 +66,25 @@ extern "C" int fvemu_stream_enqueue(void* stream, void (*fn)(void*), void* arg) 
 
 namespace
 {
+// Containers over types of this file's anonymous namespace only (a local allocator and hash): their template
+// instantiations then have internal linkage, so the library exports nothing but the cublasLt* functions even
+// without a version script (libstdc++ gives its own instantiations default visibility).
+template <class T> struct LocalAlloc
+{
+    using value_type = T;
+    LocalAlloc() = default;
+    template <class U> LocalAlloc(const LocalAlloc<U>&) {}
+    T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+    void deallocate(T* p, size_t) { ::operator delete(p); }
+    template <class U> bool operator==(const LocalAlloc<U>&) const { return true; }
+    template <class U> bool operator!=(const LocalAlloc<U>&) const { return false; }
+};
+template <class T> using Vec = std::vector<T, LocalAlloc<T>>;
+struct PtrHash
+{
+    size_t operator()(const void* p) const { return std::hash<const void*>()(p); }
+};
+
 // cublasStatus_t
 enum : int
 {
@@ -155,7 +174,7 @@ struct Preference
 };
 
 std::mutex g_lock;
-std::unordered_set<const void*> g_live; // every live Handle, MatmulDesc, Layout, Preference
+std::unordered_set<const void*, PtrHash, std::equal_to<const void*>, LocalAlloc<const void*>> g_live; // every live Handle, MatmulDesc, Layout, Preference
 
 template <class T> int create(T** out)
 {
@@ -521,7 +540,7 @@ template <class Acc> void runBatch(const Job& j, int e, Acc alpha, Acc beta)
     bool product = alpha != Acc(0) && k > 0;
 
     // op(B) packed as n rows of k (column j of op(B) contiguous); shared by every worker.
-    std::vector<Acc> bp;
+    Vec<Acc> bp;
     if (product)
     {
         bp.resize(size_t(n) * size_t(k));
@@ -531,7 +550,7 @@ template <class Acc> void runBatch(const Job& j, int e, Acc alpha, Acc beta)
     }
 
     auto rows = [&](int64_t r0, int64_t r1) {
-        std::vector<Acc> ap(product ? size_t(k) : 0);
+        Vec<Acc> ap(product ? size_t(k) : 0);
         for (int64_t i = r0; i < r1; ++i)
         {
             if (product)
@@ -539,7 +558,7 @@ template <class Acc> void runBatch(const Job& j, int e, Acc alpha, Acc beta)
             Acc bi = bias ? load<Acc>(bias, i, p.biasType) : Acc(0);
             for (int64_t col = 0; col < n; ++col)
             {
-                Acc v = product ? alpha * dot(ap.data(), bp.data() + size_t(col * k), k) : Acc(0);
+                Acc v = alpha * (product ? dot(ap.data(), bp.data() + size_t(col * k), k) : Acc(0));
                 if (beta != Acc(0)) v = v + beta * load<Acc>(C, p.c.at(i, col), p.c.type);
                 if (bias) v = v + bi;
                 if (p.epilogue == EPI_RELU || p.epilogue == EPI_RELU_BIAS) v = v > Acc(0) ? v : (v != v ? v : Acc(0));
@@ -555,7 +574,7 @@ template <class Acc> void runBatch(const Job& j, int e, Acc alpha, Acc beta)
         rows(0, m);
         return;
     }
-    std::vector<std::thread> pool;
+    Vec<std::thread> pool;
     int64_t per = (m + t - 1) / t;
     for (int w = 1; w < t; ++w)
     {
