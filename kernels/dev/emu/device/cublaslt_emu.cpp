@@ -45,7 +45,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <thread>
+#include <pthread.h>
+#include <unistd.h>
 #include <unordered_set>
 #include <vector>
 
@@ -521,8 +522,8 @@ int workerCount(const Problem& p)
 {
     double work = double(p.m) * double(p.n) * double(std::max<int64_t>(p.k, 1));
     if (work < double(1 << 21)) return 1;
-    unsigned hw = std::thread::hardware_concurrency();
-    int t = hw ? int(hw) : 1;
+    long hw = sysconf(_SC_NPROCESSORS_ONLN);
+    int t = hw > 0 ? int(hw) : 1;
     if (const char* env = std::getenv("FVEMU_BLAS_THREADS")) t = std::max(1, std::atoi(env));
     t = std::min(t, 64);
     return int(std::min<int64_t>(t, std::max<int64_t>(1, p.m / 4)));
@@ -574,15 +575,34 @@ template <class Acc> void runBatch(const Job& j, int e, Acc alpha, Acc beta)
         rows(0, m);
         return;
     }
-    Vec<std::thread> pool;
+    // Plain pthreads (std::thread would export libstdc++ instantiations with g++). Each worker owns whole rows of
+    // D, so the result does not depend on the worker count; a worker that cannot start runs on this thread.
+    struct Part
+    {
+        decltype(rows)* fn;
+        int64_t r0, r1;
+        pthread_t th;
+        bool started;
+    };
+    Vec<Part> parts(static_cast<size_t>(t));
     int64_t per = (m + t - 1) / t;
+    for (int w = 0; w < t; ++w)
+        parts[size_t(w)] = Part{&rows, std::min(m, w * per), std::min(m, (w + 1) * per), pthread_t(), false};
+    auto body = [](void* arg) -> void* {
+        auto* pt = static_cast<Part*>(arg);
+        (*pt->fn)(pt->r0, pt->r1);
+        return nullptr;
+    };
+    for (int w = 1; w < t; ++w)
+        if (parts[size_t(w)].r0 < parts[size_t(w)].r1)
+            parts[size_t(w)].started = pthread_create(&parts[size_t(w)].th, nullptr, body, &parts[size_t(w)]) == 0;
+    rows(parts[0].r0, parts[0].r1);
     for (int w = 1; w < t; ++w)
     {
-        int64_t r0 = w * per, r1 = std::min(m, r0 + per);
-        if (r0 < r1) pool.emplace_back(rows, r0, r1);
+        Part& pt = parts[size_t(w)];
+        if (pt.started) pthread_join(pt.th, nullptr);
+        else if (pt.r0 < pt.r1) rows(pt.r0, pt.r1);
     }
-    rows(0, std::min(m, per));
-    for (auto& th : pool) th.join();
 }
 
 template <class Acc> void runJob(const Job& j)
