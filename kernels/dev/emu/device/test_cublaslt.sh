@@ -41,3 +41,16 @@ for f in $(grep -o 'partial [a-z]* cublasLt[A-Za-z]*' "$here/../../../../interop
 done
 [[ $missing == 0 ]] || exit 1
 echo "exports: OK (14 cublasLt* symbols, as CublasLtNative.cs imports)"
+
+# Finding the driver hooks: none loaded → NOT_INITIALIZED; a libcuda.so.1 already loaded → found by dlsym;
+# libcublasLt linked against libcuda.so.1 (as build-cuda-emulator.sh links it) → bound by the loader.
+mkdir -p "$out/drv" "$out/linked"
+"$cxx" "${flags[@]}" -O2 -fPIC -shared -fvisibility=hidden -DFAKE_DRIVER -Wl,-soname,libcuda.so.1 "$here/test_cublaslt_link.cpp" \
+    -o "$out/drv/libcuda.so.1"
+"$cxx" "${flags[@]}" -O2 "$here/test_cublaslt_link.cpp" -ldl -o "$out/link_probe"
+"$out/link_probe" "$out/libcublasLt.so.13" 1
+"$out/link_probe" "$out/libcublasLt.so.13" 0 "$out/drv/libcuda.so.1"
+"$cxx" "${flags[@]}" -O2 -fPIC -shared -fvisibility=hidden -Wl,-soname,libcublasLt.so.13 "$here/cublaslt_emu.cpp" \
+    -L"$out/drv" -l:libcuda.so.1 -Wl,-rpath,'$ORIGIN/../drv' -ldl -o "$out/linked/libcublasLt.so.13"
+"$out/link_probe" "$out/linked/libcublasLt.so.13" 0
+echo "driver hooks: OK (absent → NOT_INITIALIZED, loaded libcuda.so.1 → dlsym, linked → loader)"
