@@ -35,7 +35,9 @@
 // reduced precision: computed in full FP32 here. C may be D (same layout required, as cuBLASLt).
 // Every device pointer is translated over the exact byte range its layout touches (all batch entries), at call
 // time; host-mode alpha/beta are read at call time, device-mode ones when the work runs. The work itself runs on
-// the stream.
+// the stream. Large products (m·n·k ≥ 2^21) split the rows of D over pthreads (FVEMU_BLAS_THREADS, default: the
+// online CPUs); every output element is computed the same way whatever the split, so results do not depend on it.
+// Tests: test_cublaslt.sh (test_cublaslt.cpp, test_cublaslt_link.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
