@@ -29,10 +29,14 @@ internal static class GpuTestSupport
     private static readonly Lazy<(CudaDevice? Device, string Reason)> s_device = new(() =>
         CudaDevice.TryOpen(0, out var d, out var why) ? (d, "") : (null, why));
 
-    /// <summary>Assert.Ignore unless a CUDA device is usable; returns the kept-open device.</summary>
+    /// <summary>
+    /// Assert.Ignore unless a CUDA device is usable; returns the kept-open device. With <c>$FASTVIDEO_CUDA_EMULATOR</c>
+    /// set, a device that does not open is a failure, not a skip: the emulated run must run these tests.
+    /// </summary>
     public static CudaDevice RequireDevice()
     {
         var (d, why) = s_device.Value;
+        if (d == null && CudaLibraries.EmulatorFolder != null) Assert.Fail($"the emulated CUDA device did not open: {why}");
         if (d == null) Assert.Ignore($"no CUDA device: {why}");
         return d!;
     }
