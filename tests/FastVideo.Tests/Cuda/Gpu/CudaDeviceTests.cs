@@ -194,7 +194,7 @@ public class CudaDeviceTests
         var bench = FastVideo.Tests.Cli.CliTestSupport.Run("bench", "kernels", "--filter", "rmsnorm");
         FastVideo.Tests.Cli.CliTestSupport.AssertError(bench, FastVideo.Cli.CudaCliOptions.ExitNoDevice, "bench: the CUDA device is the CPU emulator; timings would mean nothing");
         Assert.That(bench.Stdout, Is.Empty, "no figures");
-        var selftest = FastVideo.Tests.Cli.CliTestSupport.Run("selftest", "--quick", "--filter", "RmsNorm[5x33]", "--seed", "7");
+        var selftest = FastVideo.Tests.Cli.CliTestSupport.Run("selftest", "--quick", "--filter", "RmsNorm[5x33 f32]", "--seed", "7");
         Assert.That(selftest.ExitCode, Is.Zero, selftest.ToString());
         Assert.That(selftest.Stdout, Does.StartWith($"selftest: cuda:0 {d.Info.Name}").And.Contain("emulated device, not a GPU").And.Contain("quick"));
         Assert.That(selftest.Stdout, Does.Contain("1 passed, 0 failed"));
