@@ -181,7 +181,7 @@ public static unsafe class CublasLt
         {
             if (CudaLibraries.Load(CudaLibrary.CublasLt, out _) == 0)
             {
-                reason = $"cuBLASLt not found ({string.Join(", ", CudaLibraries.Candidates(CudaLibrary.CublasLt))})";
+                reason = CudaLibraries.NotFoundReason(CudaLibrary.CublasLt);
                 return false;
             }
             version = (long)CublasLtNative.cublasLtGetVersion();

@@ -14,6 +14,28 @@ public sealed record CudaDeviceInfo(int Ordinal, string Name, int Major, int Min
     /// <summary>The architecture name nvcc and NVRTC use, e.g. <c>sm_90</c>.</summary>
     public string Architecture => $"sm_{Major}{Minor}";
 
+    /// <summary>
+    /// True when this is the CPU emulator rather than a GPU: the driver was loaded from
+    /// <c>$FASTVIDEO_CUDA_EMULATOR</c> (<see cref="CudaLibraries.EmulatorFolder"/>), or the device names itself an emulator.
+    /// </summary>
+    public bool IsEmulated => CudaLibraries.DriverIsEmulated || NameSaysEmulator(Name);
+
+    /// <summary>Whether a device name is the emulator's ("FastVideo CPU emulator (sm_80)").</summary>
+    public static bool NameSaysEmulator(string name) => name.Contains("emulator", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What every command prints after an emulated device's name.</summary>
+    public const string EmulatedNote = "emulated device, not a GPU";
+
+    /// <summary>"cuda:0 NVIDIA H100 80GB HBM3 (sm_90)"; on the emulator "cuda:0 FastVideo CPU emulator (sm_80) — emulated device, not a GPU".</summary>
+    public string Describe() => Describe(Ordinal, Name, Architecture, IsEmulated);
+
+    /// <summary>The device line for given facts (the name's own "(sm_NN)" is not repeated).</summary>
+    public static string Describe(int ordinal, string name, string architecture, bool emulated)
+    {
+        string arch = name.Contains($"({architecture})", StringComparison.Ordinal) ? "" : $" ({architecture})";
+        return $"cuda:{ordinal} {name}{arch}{(emulated ? " — " + EmulatedNote : "")}";
+    }
+
     /// <summary>Compute capability as one number, e.g. 90 for 9.0.</summary>
     public int ComputeCapability => Major * 10 + Minor;
 
@@ -65,7 +87,7 @@ public static unsafe partial class CudaDriver
         {
             if (CudaLibraries.Load(CudaLibrary.Driver, out _) == 0)
             {
-                reason = $"no CUDA driver library ({string.Join(", ", CudaLibraries.Candidates(CudaLibrary.Driver))} not found)";
+                reason = CudaLibraries.NotFoundReason(CudaLibrary.Driver);
                 return false;
             }
             int r = CuNative.cuInit(0);

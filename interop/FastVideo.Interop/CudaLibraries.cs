@@ -22,6 +22,12 @@ public enum CudaLibrary
 /// path comes first, then the toolkit folders (<c>$FASTVIDEO_CUDA_LIB_DIR</c>, <c>$CUDA_HOME/lib64</c>,
 /// <c>$CUDA_PATH/lib64</c>, <c>/usr/local/cuda/lib64</c>), so a newer toolkit outside the loader path still
 /// wins over an older one on it. The driver comes only from the loader path: it must match the kernel module.
+/// <para>
+/// With <c>$FASTVIDEO_CUDA_EMULATOR</c> set to a folder (<see cref="EmulatorVariable"/>), the driver and cuBLASLt come
+/// from that folder and nowhere else: the CPU stand-ins built by <c>scripts/build-cuda-emulator.sh</c>. A folder
+/// without them is an error naming the variable and the folder, never a silent fall-back to the system's libraries;
+/// NVRTC stays the system's. Without the variable the emulator is never loaded.
+/// </para>
 /// </summary>
 public static class CudaLibraries
 {
@@ -29,9 +35,32 @@ public static class CudaLibraries
     public const string NvrtcImport = "fastvideo_cuda_nvrtc";
     public const string CublasLtImport = "fastvideo_cuda_cublaslt";
 
+    /// <summary>The variable naming the folder of the emulated device's libcuda.so.1 and libcublasLt.so.</summary>
+    public const string EmulatorVariable = "FASTVIDEO_CUDA_EMULATOR";
+
     private static readonly object s_gate = new();
     private static bool s_registered;
-    private static readonly Dictionary<CudaLibrary, (nint Handle, string? Name)> s_loaded = new();
+    private static readonly Dictionary<CudaLibrary, (nint Handle, string? Name, string? Error)> s_loaded = new();
+    private static readonly Lazy<string?> s_emulatorFolder = new(() => EmulatorFolderFrom(Environment.GetEnvironmentVariable));
+
+    /// <summary>
+    /// The emulator folder from <c>$FASTVIDEO_CUDA_EMULATOR</c> (read once per process), or null when it is not set:
+    /// then the driver and cuBLASLt are the system's.
+    /// </summary>
+    public static string? EmulatorFolder => s_emulatorFolder.Value;
+
+    /// <summary>The emulator folder as <paramref name="environment"/> gives it (full path), or null when unset or blank.</summary>
+    public static string? EmulatorFolderFrom(Func<string, string?> environment)
+    {
+        var v = environment(EmulatorVariable);
+        return string.IsNullOrWhiteSpace(v) ? null : Path.GetFullPath(v.Trim());
+    }
+
+    /// <summary>Whether <paramref name="library"/> is taken from the emulator folder when one is set (the driver and cuBLASLt; not NVRTC).</summary>
+    public static bool IsEmulated(CudaLibrary library) => library is CudaLibrary.Driver or CudaLibrary.CublasLt;
+
+    /// <summary>True when the driver in use was loaded from <see cref="EmulatorFolder"/>.</summary>
+    public static bool DriverIsEmulated => EmulatorFolder != null && LoadedFrom(CudaLibrary.Driver) != null;
 
     /// <summary>Sonames to try, newest first, for the current operating system.</summary>
     public static IReadOnlyList<string> Candidates(CudaLibrary library) => Candidates(library, OperatingSystem.IsWindows());
@@ -75,9 +104,22 @@ public static class CudaLibraries
     /// The ordered load attempts for <paramref name="library"/>: each soname on the loader path, then in each
     /// search directory, before the next (older) soname.
     /// </summary>
-    public static IReadOnlyList<string> ProbeOrder(CudaLibrary library, IReadOnlyList<string> candidates, IReadOnlyList<string> directories)
+    public static IReadOnlyList<string> ProbeOrder(CudaLibrary library, IReadOnlyList<string> candidates, IReadOnlyList<string> directories) =>
+        ProbeOrder(library, candidates, directories, emulatorFolder: null);
+
+    /// <summary>
+    /// As <see cref="ProbeOrder(CudaLibrary, IReadOnlyList{string}, IReadOnlyList{string})"/>; with an
+    /// <paramref name="emulatorFolder"/>, the driver and cuBLASLt are tried only as files in that folder (no loader
+    /// path, no toolkit folder), while NVRTC keeps its usual order.
+    /// </summary>
+    public static IReadOnlyList<string> ProbeOrder(CudaLibrary library, IReadOnlyList<string> candidates, IReadOnlyList<string> directories, string? emulatorFolder)
     {
         var order = new List<string>();
+        if (emulatorFolder != null && IsEmulated(library))
+        {
+            foreach (var name in candidates) order.Add(Path.Combine(emulatorFolder, name));
+            return order;
+        }
         foreach (var name in candidates)
         {
             order.Add(name);
@@ -106,15 +148,75 @@ public static class CudaLibraries
                 loadedFrom = got.Name;
                 return got.Handle;
             }
-            nint handle = 0;
-            var dirs = SearchDirectories().Where(Directory.Exists).ToList();
-            string? name = Resolve(ProbeOrder(library, Candidates(library), dirs),
-                p => (p.Contains('/') || p.Contains('\\')) ? File.Exists(p) && NativeLibrary.TryLoad(p, out handle) : NativeLibrary.TryLoad(p, out handle));
-            if (name == null) handle = 0;
-            s_loaded[library] = (handle, name);
-            loadedFrom = name;
-            return handle;
+            var emulator = EmulatorFolder;
+            // The emulated cuBLASLt links against libcuda.so.1: loading the emulated driver first makes the
+            // dynamic linker bind that dependency to it (same soname, already loaded) rather than search for one.
+            if (emulator != null && library == CudaLibrary.CublasLt && !s_loaded.ContainsKey(CudaLibrary.Driver))
+                s_loaded[CudaLibrary.Driver] = LoadFromEmulator(CudaLibrary.Driver, emulator);
+            var loaded = emulator != null && IsEmulated(library) ? LoadFromEmulator(library, emulator) : LoadFromSystem(library);
+            s_loaded[library] = loaded;
+            loadedFrom = loaded.Name;
+            return loaded.Handle;
         }
+    }
+
+    private static (nint Handle, string? Name, string? Error) LoadFromSystem(CudaLibrary library)
+    {
+        nint handle = 0;
+        var dirs = SearchDirectories().Where(Directory.Exists).ToList();
+        string? name = Resolve(ProbeOrder(library, Candidates(library), dirs),
+            p => (p.Contains('/') || p.Contains('\\')) ? File.Exists(p) && NativeLibrary.TryLoad(p, out handle) : NativeLibrary.TryLoad(p, out handle));
+        return name == null ? (0, null, null) : (handle, name, null);
+    }
+
+    /// <summary>The first candidate file in the emulator folder; a file that exists but fails to load is an error, not a reason to go on.</summary>
+    private static (nint Handle, string? Name, string? Error) LoadFromEmulator(CudaLibrary library, string folder)
+    {
+        foreach (var path in ProbeOrder(library, Candidates(library), [], folder))
+        {
+            if (!File.Exists(path)) continue;
+            try
+            {
+                return (NativeLibrary.Load(path), path, null);
+            }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                return (0, null, $"{EmulatorVariable}={folder}: {Path.GetFileName(path)} is there but does not load: {e.Message.ReplaceLineEndings(" ")}");
+            }
+        }
+        return (0, null, null);
+    }
+
+    /// <summary>
+    /// Why <paramref name="library"/> did not load, in one line: with the emulator configured, which file is missing
+    /// from (or failed to load in) the emulator folder, naming the variable; otherwise the sonames that were tried.
+    /// </summary>
+    public static string NotFoundReason(CudaLibrary library) => NotFoundReason(library, EmulatorFolder, LoadError(library));
+
+    /// <summary>The reason for a given emulator folder (null: none) and load error (null: the files were absent).</summary>
+    public static string NotFoundReason(CudaLibrary library, string? emulatorFolder, string? loadError)
+    {
+        if (loadError != null) return loadError;
+        string what = library switch
+        {
+            CudaLibrary.Driver => "CUDA driver library",
+            CudaLibrary.Nvrtc => "NVRTC",
+            _ => "cuBLASLt",
+        };
+        if (emulatorFolder != null && IsEmulated(library))
+        {
+            string names = library == CudaLibrary.Driver ? "libcuda.so.1" : "libcublasLt.so*";
+            string problem = Directory.Exists(emulatorFolder) ? $"no {names} in that folder" : "that folder does not exist";
+            return $"{EmulatorVariable}={emulatorFolder}: {problem} (the emulated device's {what}; build it with scripts/build-cuda-emulator.sh, or unset {EmulatorVariable})";
+        }
+        return library == CudaLibrary.Driver
+            ? $"no {what} ({string.Join(", ", Candidates(library))} not found)"
+            : $"{what} not found ({string.Join(", ", Candidates(library))})";
+    }
+
+    private static string? LoadError(CudaLibrary library)
+    {
+        lock (s_gate) return s_loaded.TryGetValue(library, out var got) ? got.Error : null;
     }
 
     /// <summary>The soname or path <paramref name="library"/> was loaded from, or null if it was not (or not yet) loaded.</summary>

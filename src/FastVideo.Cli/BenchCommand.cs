@@ -8,7 +8,9 @@ namespace FastVideo.Cli;
 /// <summary>
 /// <c>fastvideo bench kernels</c>: TFLOP/s and GB/s of each CUDA kernel (and cuBLASLt) on Wan2.1 shapes, timed with
 /// CUDA events after warm-up, the median of many runs, inputs rotated across sets larger than the L2 cache.
-/// Exit codes: 0 done, 1 a kernel failed, 2 bad arguments, 3 no CUDA device. Errors go to the error output, the table to the output.
+/// Exit codes: 0 done, 1 a kernel failed, 2 bad arguments, 3 no CUDA device or the device is the CPU emulator
+/// (<c>$FASTVIDEO_CUDA_EMULATOR</c>: its timings would mean nothing, so no figures are printed). Errors go to the error
+/// output, the table to the output.
 /// </summary>
 internal static class BenchCommand
 {
@@ -20,7 +22,7 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first", DefaultValueFactory = _ => 5 };
         var filter = new Option<string?>("--filter") { Description = "Only kernels whose case name contains this text (e.g. gemm, flash, norm)" };
         var tsv = new Option<string?>("--tsv") { Description = "Also write the rows as tab-separated values to this file" };
-        var kernels = new Command("kernels", "Time every CUDA kernel on Wan2.1 shapes (exit 3 when there is no CUDA device)");
+        var kernels = new Command("kernels", "Time every CUDA kernel on Wan2.1 shapes (exit 3 when there is no CUDA device, or it is the CPU emulator)");
         cuda.AddTo(kernels);
         kernels.Options.Add(runs);
         kernels.Options.Add(warmup);
@@ -47,6 +49,11 @@ internal static class BenchCommand
         using (backend)
         {
             var info = backend!.CudaDevice.Info;
+            if (info.IsEmulated)
+            {
+                error.WriteLine($"fastvideo: bench: {EmulatorRefusal}");
+                return CudaCliOptions.ExitNoDevice;
+            }
             o.WriteLine($"bench kernels: cuda:{info.Ordinal} {info.Name} ({info.Architecture}, {info.Multiprocessors} SMs, L2 {info.L2CacheBytes >> 20} MiB, " +
                 $"datasheet DRAM {info.PeakBandwidthGBs:F0} GB/s), median of {runs} runs after {warmup} warm-up");
             o.WriteLine($"{"kernel",-36} {"shape",-34} {"median ms",10} {"min ms",9} {"TFLOP/s",8} {"GB/s",8} {"sets",4}");
@@ -69,6 +76,9 @@ internal static class BenchCommand
             return errors > 0 ? CliApp.ExitFailure : CliApp.ExitOk;
         }
     }
+
+    /// <summary>Why bench prints no figures on the emulated device (exit 3).</summary>
+    public const string EmulatorRefusal = "the CUDA device is the CPU emulator; timings would mean nothing (run bench on a real GPU)";
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 

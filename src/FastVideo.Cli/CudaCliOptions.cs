@@ -6,7 +6,7 @@ namespace FastVideo.Cli;
 /// <summary>Options shared by the CUDA commands (selftest, bench): device, kernel folder, debug synchronisation.</summary>
 internal sealed class CudaCliOptions
 {
-    /// <summary>No CUDA device, driver or library: the command could not run (documented in docs/GPU.md).</summary>
+    /// <summary>No CUDA device, driver or library (or, for bench, only the CPU emulator): the command could not run (documented in docs/GPU.md).</summary>
     public const int ExitNoDevice = 3;
 
     public Option<string> Device { get; } = new("--device") { Description = "cuda or cuda:N", DefaultValueFactory = _ => "cuda" };

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using FastVideo.Backends;
 using FastVideo.Cli.Generate;
+using FastVideo.Cuda;
 using FastVideo.Entrypoints;
+using FastVideo.Interop;
 using FastVideo.Media;
 
 namespace FastVideo.Cli;
@@ -10,7 +13,8 @@ namespace FastVideo.Cli;
 /// <c>fastvideo generate</c>: text-to-video (or image-to-video with <c>--image</c>) with FastVideo's options. Without
 /// <c>--model</c> it runs the built-in, untrained smoke model and says so. Prints a progress bar per denoising step,
 /// then where the video went, a table of stage timings and the peak memory. Ctrl+C stops between steps and writes
-/// nothing.
+/// nothing. On a CUDA device a <c>device</c> line names it (and says so when it is the CPU emulator);
+/// <c>--trace-kernels</c> ends with the kernels launched, a count per name, and the cuBLASLt matmul calls.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -39,11 +43,12 @@ internal static class GenerateCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (or write frames into a non-empty folder, replacing only frame_NNNN.png); never a folder, link or device" };
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
         var attention = new Option<string?>("--attention-backend") { Description = "Attention implementation (default: FASTVIDEO_ATTENTION_BACKEND, else the best available)" };
+        var trace = new Option<bool>("--trace-kernels") { Description = "After the run, print each CUDA kernel launched with its count, and the cuBLASLt matmul calls" };
 
         var cmd = new Command("generate", "Generate a video from a prompt (Wan2.1 T2V / I2V)")
         {
             model, prompt, negative, image, height, width, frames, steps, guidance, flowShift, scheduler, maxSeq, seed, fps,
-            outPath, format, sheet, overwrite, device, attention,
+            outPath, format, sheet, overwrite, device, attention, trace,
         };
         cmd.SetAction((parse, cancellation) =>
         {
@@ -69,6 +74,7 @@ internal static class GenerateCommand
                 Overwrite = parse.GetValue(overwrite),
                 Device = parse.GetRequiredValue(device),
                 AttentionBackend = parse.GetValue(attention),
+                TraceKernels = parse.GetValue(trace),
             };
             // A terminal gets a bar redrawn in place; a file, a pipe or a test's writer gets plain lines.
             bool interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
@@ -122,6 +128,8 @@ internal static class GenerateCommand
             o.WriteLine($"prompt    \"{settings.Prompt}\"");
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"settings  {settings.Width}×{settings.Height}, {Count(settings.NumFrames, "frame")}, {Count(settings.Steps, "step")}, guidance {settings.GuidanceScale:0.0##}, flow shift {settings.FlowShift:0.0##}, scheduler {SchedulerName(settings.Scheduler)}, seed {settings.Seed}, {settings.MaxSequenceLength} text tokens"));
+            var cuda = generator.Backend as CudaBackend;
+            if (cuda != null) o.WriteLine($"device    {cuda.CudaDevice.Info.Describe()}");
 
             SavedOutput saved;
             try
@@ -133,17 +141,40 @@ internal static class GenerateCommand
                 o.WriteLine($"saved     {saved.Path} ({saved.Format.ToString().ToLowerInvariant()}, {Count(result.Frames.Frames, "frame")} {result.Frames.Width}×{result.Frames.Height} at {settings.Fps} fps)");
                 if (saved.ContactSheetPath is { } cs) o.WriteLine($"sheet     {cs}");
                 o.WriteLine();
-                TimingTable.Write(o, result.Timings, result.PeakBytes, generator.Backend.Device.ToString());
+                TimingTable.Write(o, result.Timings, result.PeakBytes,
+                    generator.Backend.Device + (cuda?.CudaDevice.IsEmulated == true ? $" ({CudaDeviceInfo.EmulatedNote})" : ""));
             }
             finally
             {
                 bar.EndLine();
             }
+            if (args.TraceKernels) WriteKernelTrace(o, generator.Backend);
             if (saved.Note is { } note) o.WriteLine($"note: {note}");
             if (generator.IsSmokeModel)
                 o.WriteLine($"note: this was the built-in smoke model: its weights are untrained, so the video is noise. For real video, download a checkpoint (e.g. 'huggingface-cli download {SuggestedCheckpoint}') and pass --model {SuggestedCheckpoint}, or --model /path/to/a/diffusers/folder.");
         }
         return CliApp.ExitOk;
+    }
+
+    /// <summary>
+    /// The <c>--trace-kernels</c> report: each kernel the CUDA backend launched, most launched first, then the cuBLASLt
+    /// matmul calls as one line. On the CPU backend: one line saying no CUDA kernel was launched.
+    /// </summary>
+    internal static void WriteKernelTrace(TextWriter o, IBackend backend)
+    {
+        o.WriteLine();
+        if (backend is not CudaBackend cuda)
+        {
+            o.WriteLine($"kernels   none: no CUDA kernels were launched (device {backend.Device} runs the {backend.Name} backend)");
+            return;
+        }
+        var counts = cuda.KernelLaunchCounts.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal).ToList();
+        long total = counts.Sum(k => k.Value);
+        o.WriteLine($"kernels   {total} launches of {Count(counts.Count, "kernel")} on {cuda.CudaDevice.Info.Describe()}");
+        int width = Math.Max(5, counts.Count == 0 ? 0 : counts.Max(k => k.Value.ToString(CultureInfo.InvariantCulture).Length));
+        foreach (var (name, n) in counts)
+            o.WriteLine($"  {n.ToString(CultureInfo.InvariantCulture).PadLeft(width)}  {name}");
+        o.WriteLine($"cublasLt  {cuda.Gemm.MatmulCalls} matmul calls");
     }
 
     private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";

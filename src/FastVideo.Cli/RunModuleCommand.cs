@@ -103,7 +103,8 @@ internal static class RunModuleCommand
 
         var (backend, ownsBackend) = CliDevices.Create(device);
         using var backendLifetime = ownsBackend ? backend : null;
-        o.WriteLine($"run-module: {component.ClassName} ({ModuleKinds.Describe(kind)}) from {component.FolderPath} on {device}");
+        string on = backend is FastVideo.Cuda.CudaBackend cuda ? cuda.CudaDevice.Info.Describe() : device.ToString();
+        o.WriteLine($"run-module: {component.ClassName} ({ModuleKinds.Describe(kind)}) from {component.FolderPath} on {on}");
         if (ignored.Count > 0) o.WriteLine($"  ignoring {ignored.Count} other tensor(s) in the inputs: {DescribeNames(ignored)}");
 
         var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -10,7 +10,8 @@ namespace FastVideo.Cli;
 /// inputs (odd sizes and Wan2.1 shapes; outputs poisoned with NaN before each op), one table row per case.
 /// fp32 rows pass at relative L2 ≤ 1e-5, mixed-precision rows at ≤ 1e-2. Exit codes: 0 every supported case
 /// passed, 1 a case failed or raised, 2 bad arguments, 3 no CUDA device (the reason goes to the error output; the table,
-/// a report, to the output).
+/// a report, to the output). <c>--quick</c> keeps the small-shape cases only (see <see cref="SelfTestCase.IsWanSized"/>),
+/// which is what the CPU emulator can run in reasonable time; on the emulator the header names it an emulated device.
 /// <c>--compile-only ARCH</c> needs no GPU: it compiles every embedded kernel source with NVRTC and stops.
 /// </summary>
 internal static class SelftestCommand
@@ -25,6 +26,10 @@ internal static class SelftestCommand
         {
             Description = "No GPU needed: compile every embedded kernel source with NVRTC for this virtual architecture (e.g. compute_80) and stop",
         };
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "Only the small-shape cases (no Wan-sized ones): a minute on the CPU emulator instead of hours",
+        };
         var hopper = new Option<bool>("--hopper-attention")
         {
             Description = "Mixed-precision attention rows use the Hopper (wgmma) flash kernel on sm_90 (unverified; off by default)",
@@ -35,6 +40,7 @@ internal static class SelftestCommand
         cmd.Options.Add(filter);
         cmd.Options.Add(tsv);
         cmd.Options.Add(compileOnly);
+        cmd.Options.Add(quick);
         cmd.Options.Add(hopper);
         cmd.SetAction(parse =>
         {
@@ -42,12 +48,13 @@ internal static class SelftestCommand
             int ordinal = CudaCliOptions.ParseDevice(parse.GetRequiredValue(cuda.Device), out var err) ?? throw new UsageException($"selftest: {err}");
             int s = parse.GetValue(seed) ?? Environment.TickCount & 0x7fffffff;
             var mixed = cuda.Build(parse, ordinal, mixed: true) with { HopperAttention = parse.GetValue(hopper) };
-            return Execute(output, error, cuda.Build(parse, ordinal, mixed: false), mixed, s, parse.GetValue(filter), parse.GetValue(tsv));
+            return Execute(output, error, cuda.Build(parse, ordinal, mixed: false), mixed, s, parse.GetValue(filter), parse.GetValue(tsv), parse.GetValue(quick));
         });
         return cmd;
     }
 
-    internal static int Execute(TextWriter o, TextWriter error, CudaBackendOptions exactOptions, CudaBackendOptions mixedOptions, int seed, string? filter, string? tsvPath)
+    internal static int Execute(TextWriter o, TextWriter error, CudaBackendOptions exactOptions, CudaBackendOptions mixedOptions, int seed, string? filter,
+        string? tsvPath, bool quick = false)
     {
         if (!CudaBackend.TryCreate(exactOptions, out var exact, out var reason))
         {
@@ -58,10 +65,11 @@ internal static class SelftestCommand
         using (var mixed = new CudaBackend(mixedOptions))
         {
             var info = exact!.CudaDevice.Info;
-            o.WriteLine($"selftest: cuda:{info.Ordinal} {info.Name} ({info.Architecture}), seed {seed}" +
-                (exactOptions.KernelDirectory != null ? $", kernels from {exactOptions.KernelDirectory} first" : ""));
+            o.WriteLine($"selftest: {info.Describe()}, seed {seed}" +
+                (exactOptions.KernelDirectory != null ? $", kernels from {exactOptions.KernelDirectory} first" : "") +
+                (quick ? ", quick (small shapes only)" : ""));
             var runner = new SelfTestRunner(exact, mixed, seed);
-            var cases = SelfTestCases.All.Where(c => filter == null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+            var cases = Select(SelfTestCases.All, filter, quick);
             var results = new List<SelfTestResult>();
             o.WriteLine($"{"status",-8} {"case",-64} {"rel L2",10} {"tol",7} {"cuda ms",9}  note");
             for (int i = 0; i < cases.Count; i++)
@@ -82,6 +90,10 @@ internal static class SelftestCommand
             return failed > 0 ? CliApp.ExitFailure : CliApp.ExitOk;
         }
     }
+
+    /// <summary>The cases to run: those whose name contains <paramref name="filter"/>; with <paramref name="quick"/>, not the Wan-sized ones.</summary>
+    internal static List<SelfTestCase> Select(IEnumerable<SelfTestCase> all, string? filter, bool quick) =>
+        all.Where(c => (filter == null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)) && !(quick && c.IsWanSized)).ToList();
 
     /// <summary>
     /// Compiles each embedded kernel source with NVRTC (headers from memory, the loader's options) to PTX for

@@ -45,6 +45,11 @@ public sealed class CublasLtGemm : IDisposable
     /// <summary>Number of distinct problems planned so far (each asked the heuristic once).</summary>
     public int PlanCount => _plans.Count;
 
+    private long _matmulCalls;
+
+    /// <summary>cublasLtMatmul calls queued so far (GEMMs, linear layers and the GEMMs of convolutions and attention).</summary>
+    public long MatmulCalls => Interlocked.Read(ref _matmulCalls);
+
     private readonly record struct PlanKey(CudaDataType AB, CudaDataType D, CublasComputeType Compute, GemmShape Shape, bool Bias, int AlignA, int AlignB, int AlignD);
 
     private sealed class Plan(CublasLtMatmulDesc desc, CublasLtMatrixLayout a, CublasLtMatrixLayout b, CublasLtMatrixLayout d,
@@ -113,6 +118,7 @@ public sealed class CublasLtGemm : IDisposable
         // cuBLAS "A" is our B, cuBLAS "B" is our A (see the class summary); C = D with beta = 0.
         CublasLt.Matmul(handle, plan.Desc, alpha, b, plan.A, a, plan.B, 0f, d, plan.D, d, plan.D, plan.Heuristic.Algo,
             _workspace, _workspaceCapacity, _device.Stream, Describe(key));
+        Interlocked.Increment(ref _matmulCalls);
     }
 
     private void EnsureWorkspace()

@@ -75,6 +75,20 @@ public sealed partial class CudaBackend : IBackend
     /// <summary>The cuBLASLt GEMM runner (plan cache).</summary>
     public CublasLtGemm Gemm => _gemm;
 
+    private readonly Dictionary<string, long> _launches = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Kernels launched through this backend so far, by kernel name, in first-launch order (counted in the one
+    /// managed launch path, so on any device). cuBLASLt's own kernels are not here: see <see cref="CublasLtGemm.MatmulCalls"/>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, long>> KernelLaunchCounts
+    {
+        get
+        {
+            lock (_launches) return _launches.ToList();
+        }
+    }
+
     public void Synchronize() => _device.Synchronize();
 
     public Tensor Empty(ReadOnlySpan<int> shape, DType dtype = DType.F32) => Tensor.Empty(_allocator, shape, dtype);
@@ -102,6 +116,7 @@ public sealed partial class CudaBackend : IBackend
         var f = _modules.Function(entry.Module, entry.Name);
         _modules.EnsureDynamicSharedMemory(f, (int)config.SharedBytes);
         CudaDriver.Launch(f, new Dim3(config.GridX, config.GridY, config.GridZ), new Dim3(config.BlockX), (int)config.SharedBytes, _device.Stream, args);
+        lock (_launches) _launches[entry.Name] = _launches.GetValueOrDefault(entry.Name) + 1;
         AfterOp(entry.Name);
     }
 

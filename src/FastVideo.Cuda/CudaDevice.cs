@@ -14,6 +14,12 @@ public sealed class CudaDevice : IDisposable
     public CudaStream Stream { get; }
     public int Ordinal => Info.Ordinal;
 
+    /// <summary>
+    /// True on the CPU emulator (the driver came from <c>$FASTVIDEO_CUDA_EMULATOR</c>, or the device names itself an
+    /// emulator): kernels run, but timings, races and occupancy say nothing about a GPU.
+    /// </summary>
+    public bool IsEmulated => Info.IsEmulated;
+
     private CudaDevice(CudaDeviceInfo info, CudaContext context, CudaStream stream)
     {
         Info = info;
@@ -76,7 +82,8 @@ public sealed class CudaDevice : IDisposable
         return CudaEvent.Create(Context);
     }
 
-    public override string ToString() => $"cuda:{Ordinal} {Info.Name} ({Info.Architecture}, {Info.TotalMemoryBytes / (1L << 20)} MiB)";
+    public override string ToString() =>
+        $"cuda:{Ordinal} {Info.Name} ({Info.Architecture}, {Info.TotalMemoryBytes / (1L << 20)} MiB){(IsEmulated ? " — " + CudaDeviceInfo.EmulatedNote : "")}";
 
     public void Dispose()
     {

@@ -31,6 +31,8 @@ internal sealed record GenerateArgs
     public bool Overwrite { get; init; }
     public string Device { get; init; } = "cpu";
     public string? AttentionBackend { get; init; }
+    /// <summary>After the run, print the kernels launched (count per name) and the cuBLASLt matmul calls.</summary>
+    public bool TraceKernels { get; init; }
 
     public static readonly string[] Formats = ["mp4", "png", "safetensors", "gif", "webp"];
     public static readonly string[] Schedulers = ["unipc", "flowmatch"];

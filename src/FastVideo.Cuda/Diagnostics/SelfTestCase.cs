@@ -34,4 +34,13 @@ public sealed record SelfTestCase(Op Op, string Label, DType DType, bool Mixed, 
     public double Tolerance => Mixed ? 1e-2 : 1e-5;
 
     public string Name => $"{Op}[{Label}]{(Mixed ? " mixed" : "")}";
+
+    /// <summary>Inputs with at least this many elements make a case Wan-sized (one 480p latent frame of the 1.3B model is 1560×1536).</summary>
+    public const long WanSizedElements = 1L << 16;
+
+    /// <summary>
+    /// A case on Wan2.1 shapes (an input of <see cref="WanSizedElements"/> elements or more): seconds on a GPU, minutes to
+    /// hours on the CPU emulator. <c>selftest --quick</c> leaves these out; the test suite runs them only on a real GPU.
+    /// </summary>
+    public bool IsWanSized => Inputs.Any(i => i.Shape.Aggregate(1L, (a, d) => a * d) >= WanSizedElements);
 }

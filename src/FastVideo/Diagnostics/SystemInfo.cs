@@ -64,6 +64,7 @@ public static class SystemInfo
     /// <summary>
     /// The CUDA state in one line: each device's name, architecture, memory and multiprocessors, the driver's CUDA
     /// version and the toolkit libraries found (NVRTC, cuBLASLt); or, unavailable, the reason (no driver, cuInit failed, no device).
+    /// The CPU emulator (<c>$FASTVIDEO_CUDA_EMULATOR</c>) is named as an emulated device, not a GPU, with the folder it came from.
     /// </summary>
     public static BackendStatus ProbeCuda()
     {
@@ -75,8 +76,10 @@ public static class SystemInfo
             for (int i = 0; i < n; i++)
             {
                 var d = CudaDriver.GetDeviceInfo(i);
-                parts.Add($"[{i}] {d.Name} ({d.Architecture}, {FormatBytes(d.TotalMemoryBytes)}, {d.Multiprocessors} SMs)");
+                parts.Add($"[{i}] {d.Name} ({d.Architecture}, {FormatBytes(d.TotalMemoryBytes)}, {d.Multiprocessors} SMs)" +
+                    (d.IsEmulated ? $" — {CudaDeviceInfo.EmulatedNote}" : ""));
             }
+            if (CudaLibraries.EmulatorFolder is { } emu) parts.Add($"driver and cuBLASLt from {CudaLibraries.EmulatorVariable}={emu}");
             parts.Add($"driver CUDA {CudaDriver.FormatVersion(CudaDriver.DriverVersion)}");
             parts.Add(Nvrtc.TryGetVersion(out int major, out int minor, out var nvrtcWhy) ? $"NVRTC {major}.{minor}" : nvrtcWhy);
             parts.Add(CublasLt.TryGetVersion(out long v, out var blasWhy) ? $"cuBLASLt {v / 10000}.{v / 100 % 100}.{v % 100}" : blasWhy);

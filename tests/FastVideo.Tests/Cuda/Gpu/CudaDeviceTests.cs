@@ -7,7 +7,7 @@ using NUnit.Framework;
 
 namespace FastVideo.Tests.Cuda.Gpu;
 
-/// <summary>The device layer on a real GPU: allocator, copies, events, errors, module loading, GEMM plans.</summary>
+/// <summary>The device layer (a GPU, or the CPU emulator): allocator, copies, events, errors, module loading, GEMM plans.</summary>
 [Category("Gpu")]
 [NonParallelizable]
 public class CudaDeviceTests
@@ -85,7 +85,7 @@ public class CudaDeviceTests
         using var b = GpuTestSupport.Backend();
         using var start = b.CudaDevice.CreateEvent();
         using var end = b.CudaDevice.CreateEvent();
-        using var x = b.Full([1 << 24], 1f);
+        using var x = b.Full([1 << 22], 1f); // 16 MiB: microseconds on a GPU, and small enough for the emulator
         start.Record(b.CudaDevice.Stream);
         using var y = b.Copy(x);
         end.Record(b.CudaDevice.Stream);
@@ -162,5 +162,41 @@ public class CudaDeviceTests
         using var h = Tensor.FromHost<float>(new float[6], 2, 3);
         var e = Assert.Throws<ArgumentException>(() => b.Add(h, h))!;
         Assert.That(e.Message, Does.Contain("Add: a [2, 3] is on cpu"));
+    }
+
+    [Test]
+    public void TheEmulatorIsLoadedOnlyFromItsFolderAndNamedAsSuch()
+    {
+        var d = GpuTestSupport.RequireDevice();
+        if (CudaLibraries.EmulatorFolder is not { } folder)
+        {
+            Assert.That(d.IsEmulated, Is.EqualTo(CudaDeviceInfo.NameSaysEmulator(d.Info.Name)));
+            Assert.Ignore("FASTVIDEO_CUDA_EMULATOR is not set: the system's driver");
+            return;
+        }
+        Assert.That(d.IsEmulated);
+        Assert.That(CudaLibraries.LoadedFrom(CudaLibrary.Driver), Does.StartWith(folder + Path.DirectorySeparatorChar));
+        using (var b = GpuTestSupport.Backend())
+        using (var x = b.Full([3, 5], 1f))
+        using (var w = b.Full([5, 7], 2f))
+        using (var y = b.MatMul(x, w))
+            Assert.That(y.ToArray<float>(), Is.All.EqualTo(10f));
+        Assert.That(CudaLibraries.LoadedFrom(CudaLibrary.CublasLt), Does.StartWith(folder + Path.DirectorySeparatorChar), "cuBLASLt from the folder too");
+        Assert.That(d.ToString(), Does.EndWith("emulated device, not a GPU"));
+        Assert.That(FastVideo.Diagnostics.SystemInfo.ProbeCuda().Detail, Does.Contain("emulated device, not a GPU").And.Contain($"FASTVIDEO_CUDA_EMULATOR={folder}"));
+    }
+
+    [Test]
+    public void OnTheEmulatorBenchRefusesAndSelftestSaysWhatItRunsOn()
+    {
+        var d = GpuTestSupport.RequireDevice();
+        if (!d.IsEmulated) Assert.Ignore("a real GPU: bench prints its figures");
+        var bench = FastVideo.Tests.Cli.CliTestSupport.Run("bench", "kernels", "--filter", "rmsnorm");
+        FastVideo.Tests.Cli.CliTestSupport.AssertError(bench, FastVideo.Cli.CudaCliOptions.ExitNoDevice, "bench: the CUDA device is the CPU emulator; timings would mean nothing");
+        Assert.That(bench.Stdout, Is.Empty, "no figures");
+        var selftest = FastVideo.Tests.Cli.CliTestSupport.Run("selftest", "--quick", "--filter", "RmsNorm[5x33 f32]", "--seed", "7");
+        Assert.That(selftest.ExitCode, Is.Zero, selftest.ToString());
+        Assert.That(selftest.Stdout, Does.StartWith($"selftest: cuda:0 {d.Info.Name}").And.Contain("emulated device, not a GPU").And.Contain("quick"));
+        Assert.That(selftest.Stdout, Does.Contain("1 passed, 0 failed"));
     }
 }
