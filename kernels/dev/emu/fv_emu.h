@@ -28,6 +28,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <vector>
 
@@ -115,7 +116,7 @@ struct FvEmuBlock
     // Per-warp exchange slots: 32 lanes × 16 words (shuffles, ldmatrix addresses, mma fragments).
     std::vector<uint64_t> slots;
     int or_count = 0;
-    ucontext_t scheduler;
+    jmp_buf scheduler;  // where a fiber returns to at a barrier or when it ends
 };
 
 struct FvEmuThread
@@ -123,8 +124,10 @@ struct FvEmuThread
     dim3 tid, bid, bdim, gdim;
     int linear = 0;
     FvEmuBlock* blk = nullptr;
-    ucontext_t ctx;
-    std::vector<char> stack;
+    ucontext_t ctx;     // the fiber's first entry (makecontext on its stack)
+    jmp_buf resume;     // where it continues after yielding
+    char* stack = nullptr;
+    bool started = false;
     bool done = false;
     std::function<void()> body;
 };
@@ -135,7 +138,12 @@ inline FvEmuThread* fv_emu_cur = nullptr;
 #define blockDim (fv_emu_cur->bdim)
 #define gridDim (fv_emu_cur->gdim)
 
-inline void fv_emu_yield() { swapcontext(&fv_emu_cur->ctx, &fv_emu_cur->blk->scheduler); }
+// Fibers switch with _setjmp/_longjmp, which (unlike swapcontext) do not save and restore the signal mask: no
+// system call per switch. ucontext is used only to enter a fiber on its own stack the first time.
+inline void fv_emu_yield()
+{
+    if (!_setjmp(fv_emu_cur->resume)) _longjmp(fv_emu_cur->blk->scheduler, 1);
+}
 inline void fv_emu_wait(FvEmuBarrier& b)
 {
     const unsigned gen = b.gen;
@@ -308,7 +316,17 @@ inline void fv_emu_trampoline(unsigned lo, unsigned hi)
     auto* t = (FvEmuThread*)(((uintptr_t)hi << 32) | lo);
     t->body();
     t->done = true;
-    swapcontext(&t->ctx, &t->blk->scheduler);
+    _longjmp(t->blk->scheduler, 1);
+}
+
+/// The fiber stack of CUDA thread i: kept for the whole run and reused by every launch on this OS thread
+/// (allocating and zero-filling 256 KiB per CUDA thread per launch cost ~40 ms a launch, mostly page faults).
+inline constexpr size_t fv_emu_stack_bytes = 256 * 1024;
+inline char* fv_emu_stack(int i)
+{
+    static thread_local std::vector<std::unique_ptr<char[]>> pool;
+    while ((int)pool.size() <= i) pool.emplace_back(new char[fv_emu_stack_bytes]);
+    return pool[(size_t)i].get();
 }
 
 /// Runs kernel(params) over grid × block. Blocks run one after another; within a block every CUDA thread is a
@@ -337,7 +355,7 @@ inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t
         t.bdim = block;
         t.gdim = grid;
         t.blk = &blk;
-        t.stack.resize(256 * 1024);
+        t.stack = fv_emu_stack(i);
         t.body = [kernel, &p] { kernel(p); };
     }
     std::vector<FvEmuThread*> order(n);
@@ -362,9 +380,10 @@ inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t
                 {
                     t.bid = dim3(x, y, z);
                     t.done = false;
+                    t.started = false;
                     getcontext(&t.ctx);
-                    t.ctx.uc_stack.ss_sp = t.stack.data();
-                    t.ctx.uc_stack.ss_size = t.stack.size();
+                    t.ctx.uc_stack.ss_sp = t.stack;
+                    t.ctx.uc_stack.ss_size = fv_emu_stack_bytes;
                     t.ctx.uc_link = nullptr;
                     uintptr_t a = (uintptr_t)&t;
                     makecontext(&t.ctx, (void (*)())fv_emu_trampoline, 2, (unsigned)(a & 0xffffffffu), (unsigned)(a >> 32));
@@ -376,7 +395,15 @@ inline void fv_emu_launch(void (*kernel)(const P), dim3 grid, dim3 block, size_t
                     {
                         if (t->done) continue;
                         fv_emu_cur = t;
-                        swapcontext(&blk.scheduler, &t->ctx);
+                        if (!_setjmp(blk.scheduler))
+                        {
+                            if (!t->started)
+                            {
+                                t->started = true;
+                                setcontext(&t->ctx);
+                            }
+                            _longjmp(t->resume, 1);
+                        }
                         fv_emu_cur = nullptr;
                         live += t->done ? 0 : 1;
                     }

@@ -43,4 +43,15 @@ public sealed record SelfTestCase(Op Op, string Label, DType DType, bool Mixed, 
     /// hours on the CPU emulator. <c>selftest --quick</c> leaves these out; the test suite runs them only on a real GPU.
     /// </summary>
     public bool IsWanSized => Inputs.Any(i => i.Shape.Aggregate(1L, (a, d) => a * d) >= WanSizedElements);
+
+    /// <summary>Query × key tokens from which an attention case needs a real GPU in the test suite: the 1560-token
+    /// Wan rows take 15–60 s each on the CPU emulator; every other row, Wan-sized or not, takes at most a few seconds.</summary>
+    public const long EmulatorAttentionLimit = 1L << 19;
+
+    /// <summary>
+    /// Too slow for the CPU emulator (the test suite's [Category("GpuHardware")]): the full-sequence Wan attention rows
+    /// (<see cref="EmulatorAttentionLimit"/>). The other Wan-sized rows run on the emulator too.
+    /// </summary>
+    public bool NeedsRealGpu => Op == Op.Attention && Inputs.Length >= 2 && Inputs[0].Shape.Length >= 2 && Inputs[1].Shape.Length >= 2
+        && (long)Inputs[0].Shape[^2] * Inputs[1].Shape[^2] >= EmulatorAttentionLimit;
 }

@@ -74,6 +74,15 @@ public class EmulatorTests
     }
 
     [Test]
+    public void OnlyTheFullSequenceAttentionRowsNeedARealGpu()
+    {
+        var hardware = SelfTestCases.All.Where(c => c.NeedsRealGpu).ToList();
+        Assert.That(hardware, Has.All.Matches<SelfTestCase>(c => c.Op == FastVideo.Backends.Op.Attention && c.IsWanSized));
+        Assert.That(hardware.Select(c => c.Name), Has.All.Contains("1560"));
+        Assert.That(hardware.Count, Is.LessThanOrEqualTo(SelfTestCases.All.Count / 10), "at least 90 % of the rows run on the emulator");
+    }
+
+    [Test]
     public void InfoWithoutTheVariableIsUnchangedAndWithAnEmptyFolderNamesIt()
     {
         using var dir = new TempDir();

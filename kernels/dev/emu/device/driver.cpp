@@ -529,6 +529,18 @@ FV_API int fvemu_stream_enqueue_c(void* stream, int (*fn)(void*), void* arg)
     return CUDA_SUCCESS;
 }
 
+// The hook the cuBLASLt stand-in binds to (by name, from libcuda.so.1): work without a result of its own.
+FV_API int fvemu_stream_enqueue(void* stream, void (*fn)(void*), void* arg)
+{
+    FV_CHECK(need_context());
+    if (!fn) return CUDA_ERROR_INVALID_VALUE;
+    if (int st = S().sticky.load()) return st;
+    Stream* s;
+    FV_CHECK(resolve_stream(stream, &s));
+    enqueue(s, [fn, arg] { fn(arg); return (int)CUDA_SUCCESS; });
+    return CUDA_SUCCESS;
+}
+
 FV_API void fvemu_kernel_lock(void) { kernel_mutex().lock(); }
 FV_API void fvemu_kernel_unlock(void) { kernel_mutex().unlock(); }
 

@@ -17,7 +17,10 @@
 //     (returned by the next synchronising call, like a faulting kernel). Returns CUDA_SUCCESS, or
 //     CUDA_ERROR_INVALID_HANDLE for an unknown stream, CUDA_ERROR_INVALID_CONTEXT without a current context, or the
 //     sticky error.
-//   int fvemu_stream_enqueue(void* stream, std::function<int()> work)   (C++ convenience, inline below)
+//   int fvemu_stream_enqueue(void* stream, void (*fn)(void* arg), void* arg)
+//       The form the cuBLASLt stand-in (cublaslt_emu.cpp) binds to: fn runs exactly once, in stream order; 0 when
+//       queued (a non-zero CUresult otherwise, and fn is never called).
+//   int fvemu_enqueue(void* stream, std::function<int()> work)   (C++ convenience, inline below)
 // Kernels: process-wide serialised (the emulator's shared memory is static). CPU-heavy stand-in work may take the
 // same lock to keep the machine's cores for one emulated "SM" at a time:
 //   void fvemu_kernel_lock(void); void fvemu_kernel_unlock(void);
@@ -38,6 +41,7 @@ extern "C" {
 
 void* fvemu_device_ptr(uint64_t dptr, size_t bytes, int* error);
 int fvemu_stream_enqueue_c(void* stream, int (*fn)(void* arg), void* arg);
+int fvemu_stream_enqueue(void* stream, void (*fn)(void* arg), void* arg);
 void fvemu_kernel_lock(void);
 void fvemu_kernel_unlock(void);
 int fvemu_kernel_launch_counts(char* buf, int size);
@@ -47,7 +51,7 @@ void fvemu_count_launch(const char* name);
 #ifdef __cplusplus
 }
 
-inline int fvemu_stream_enqueue(void* stream, std::function<int()> work)
+inline int fvemu_enqueue(void* stream, std::function<int()> work)
 {
     auto* heap = new std::function<int()>(std::move(work));
     int r = fvemu_stream_enqueue_c(stream, [](void* a) -> int {
