@@ -25,12 +25,20 @@ internal static class CliDevices
     }
 
     /// <summary>
-    /// CUDA backend settings for device <paramref name="ordinal"/>: the exact FP32 op contract (so results match the
-    /// CPU and the goldens), kernels from FASTVIDEO_KERNEL_DIR when set (read here, at the entry point).
+    /// CUDA backend settings for device <paramref name="ordinal"/>: <paramref name="precision"/> fp32 keeps the exact
+    /// FP32 op contract (results match the CPU and the goldens); bf16 sets <see cref="CudaBackendOptions.MixedPrecision"/>
+    /// (GEMM inputs in 16 bits with FP32 accumulation, flash attention where eligible, the convolutions' mixed path).
+    /// Kernels from FASTVIDEO_KERNEL_DIR when set (read here, at the entry point).
     /// </summary>
-    public static CudaBackendOptions CudaOptions(int ordinal) => new()
+    public static CudaBackendOptions CudaOptions(int ordinal, Precision precision = Precision.Fp32) => new()
     {
         Device = ordinal,
+        MixedPrecision = precision switch
+        {
+            Precision.Fp32 => false,
+            Precision.Bf16 => true,
+            _ => throw new ArgumentException("resolve the precision (fp32 or bf16) first", nameof(precision)),
+        },
         KernelDirectory = Environment.GetEnvironmentVariable("FASTVIDEO_KERNEL_DIR") is { Length: > 0 } dir ? dir : null,
     };
 
@@ -42,7 +50,7 @@ internal static class CliDevices
     public static void RegisterWithGenerator()
     {
         if (Interlocked.Exchange(ref s_registered, 1) == 0)
-            VideoGenerator.RegisterBackend(DeviceType.Cuda, ordinal => CreateCuda(Device.Cuda(ordinal)));
+            VideoGenerator.RegisterBackend(DeviceType.Cuda, (ordinal, precision) => CreateCuda(Device.Cuda(ordinal), precision));
     }
 
     /// <summary>
@@ -56,8 +64,8 @@ internal static class CliDevices
         return (CreateCuda(device), true);
     }
 
-    private static CudaBackend CreateCuda(Device device) =>
-        CudaBackend.TryCreate(CudaOptions(device.Index), out var cuda, out var reason)
+    private static CudaBackend CreateCuda(Device device, Precision precision = Precision.Fp32) =>
+        CudaBackend.TryCreate(CudaOptions(device.Index, precision), out var cuda, out var reason)
             ? cuda!
             : throw new NotSupportedException($"--device {device}: the CUDA backend is not available on this machine ({reason}); use --device cpu");
 }

@@ -43,12 +43,13 @@ internal static class GenerateCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (or write frames into a non-empty folder, replacing only frame_NNNN.png); never a folder, link or device" };
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N", DefaultValueFactory = _ => "cpu" };
         var attention = new Option<string?>("--attention-backend") { Description = "Attention implementation (default: FASTVIDEO_ATTENTION_BACKEND, else the best available)" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | bf16 (default: bf16 on cuda, as FastVideo: GEMM inputs bf16 with fp32 accumulation, flash attention; fp32 on cpu, which has no bf16 path)" };
         var trace = new Option<bool>("--trace-kernels") { Description = "After the run, print each CUDA kernel launched with its count, and the cuBLASLt matmul calls" };
 
         var cmd = new Command("generate", "Generate a video from a prompt (Wan2.1 T2V / I2V)")
         {
             model, prompt, negative, image, height, width, frames, steps, guidance, flowShift, scheduler, maxSeq, seed, fps,
-            outPath, format, sheet, overwrite, device, attention, trace,
+            outPath, format, sheet, overwrite, device, precision, attention, trace,
         };
         cmd.SetAction((parse, cancellation) =>
         {
@@ -74,6 +75,7 @@ internal static class GenerateCommand
                 Overwrite = parse.GetValue(overwrite),
                 Device = parse.GetRequiredValue(device),
                 AttentionBackend = parse.GetValue(attention),
+                Precision = parse.GetValue(precision),
                 TraceKernels = parse.GetValue(trace),
             };
             // A terminal gets a bar redrawn in place; a file, a pipe or a test's writer gets plain lines.
@@ -96,6 +98,7 @@ internal static class GenerateCommand
             {
                 Device = args.Device,
                 AttentionBackend = args.AttentionBackend,
+                Precision = args.ResolvePrecision(),
                 Log = bar.Log,
             });
         }
@@ -143,6 +146,7 @@ internal static class GenerateCommand
                 o.WriteLine();
                 TimingTable.Write(o, result.Timings, result.PeakBytes,
                     generator.Backend.Device + (cuda?.CudaDevice.IsEmulated == true ? $" ({CudaDeviceInfo.EmulatedNote})" : ""));
+                foreach (var line in result.ComputePaths.Describe()) o.WriteLine(line);
             }
             finally
             {

@@ -40,8 +40,10 @@ public sealed partial class CudaBackend
         }
         try
         {
-            if (UseFlash(mask, d, dv, b, h, scale)) FlashAttention(q, k, v, o, scale);
+            bool flash = UseFlash(mask, d, dv, b, h, scale);
+            if (flash) FlashAttention(q, k, v, o, scale);
             else AttentionF32(q, k, v, mask, maskStrides, o, scale);
+            CountPath("attention", AttentionPathName(flash, flash && UseHopperFlash, d, mask != null));
             AfterOp(op);
             return o;
         }

@@ -55,6 +55,7 @@ public sealed partial class CudaBackend
         {
             bool mixed = Options.MixedPrecision && weight.DType != DType.F32;
             DType ct = mixed ? weight.DType : DType.F32;
+            CountPath("conv", GemmPathName(mixed, weight.DType, g.IsPointwise ? "" : "im2col + "));
             var w = As(weight, ct);
             var ab = ct switch { DType.BF16 => CudaDataType.R16BF, DType.F16 => CudaDataType.R16F, _ => CudaDataType.R32F };
             int es = ct.Size();

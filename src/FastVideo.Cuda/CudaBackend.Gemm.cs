@@ -39,6 +39,7 @@ public sealed partial class CudaBackend
                     _gemm.Run(f32, f32, compute, new GemmShape(M, N, K, 1, transposeB), a.DataPointer + (nint)(aOff[i] * 4),
                         b.DataPointer + (nint)(bOff[i] * 4), c.DataPointer + (nint)(i * M * N * 4), 0, alpha);
             }
+            CountPath("matmul", "cuBLASLt f32");
             AfterOp(op);
             return c;
         }
@@ -88,6 +89,7 @@ public sealed partial class CudaBackend
             var ab = ws.DType switch { DType.BF16 => CudaDataType.R16BF, DType.F16 => CudaDataType.R16F, _ => CudaDataType.R32F };
             _gemm.Run(ab, CudaDataType.R32F, CublasComputeType.F32, new GemmShape((int)rows, outF, inF, 1, TransposeB: true),
                 xs.DataPointer, ws.DataPointer, y.DataPointer, bs?.DataPointer ?? 0, 1f);
+            CountPath("linear", GemmPathName(mixed, weight.DType));
             AfterOp(op);
             return y;
         }

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
+using FastVideo.Backends;
 using FastVideo.Entrypoints;
 using FastVideo.Media;
+using FastVideo.Tensors;
 
 namespace FastVideo.Cli.Generate;
 
@@ -31,6 +33,8 @@ internal sealed record GenerateArgs
     public bool Overwrite { get; init; }
     public string Device { get; init; } = "cpu";
     public string? AttentionBackend { get; init; }
+    /// <summary>fp32 | bf16; null: auto (bf16 on CUDA, fp32 on the CPU).</summary>
+    public string? Precision { get; init; }
     /// <summary>After the run, print the kernels launched (count per name) and the cuBLASLt matmul calls.</summary>
     public bool TraceKernels { get; init; }
 
@@ -86,6 +90,12 @@ internal sealed record GenerateArgs
         {
             Fail("device", Device, "unknown device; expected cpu, cuda or cuda:N");
         }
+        if (Precision is { } pr)
+        {
+            if (PrecisionNames.TryParse(pr) is not { } p) Fail("precision", pr, $"unknown precision; expected {string.Join(" or ", PrecisionNames.Explicit)}");
+            else if (p == Backends.Precision.Bf16 && VideoGenerator.ParseDevice(Device).Type == DeviceType.Cpu)
+                Fail("precision", pr, $"not supported with --device {Device}: the CPU backend has no bf16 compute path (it computes in fp32); use --precision fp32 or --device cuda");
+        }
         if (AttentionBackend is { } ab && !VideoGenerator.AttentionBackends.Contains(ab.Trim().ToLowerInvariant()))
             Fail("attention-backend", ab, $"unknown attention backend; expected one of {string.Join(", ", VideoGenerator.AttentionBackends)}");
         CheckOutput();
@@ -121,6 +131,9 @@ internal sealed record GenerateArgs
     public const string DefaultFolder = "outputs";
 
     private static int Nearest16(int v) => Math.Max(16, (v + 8) / 16 * 16);
+
+    /// <summary>The resolved --precision for <see cref="GeneratorOptions.Precision"/> (Auto when not given).</summary>
+    public Precision ResolvePrecision() => Precision is null ? Backends.Precision.Auto : PrecisionNames.TryParse(Precision) ?? Backends.Precision.Auto;
 
     /// <summary>The request for <see cref="VideoGenerator.Generate"/>; unset values stay null for the preset.</summary>
     public GenerationRequest ToRequest() => new()

@@ -8,7 +8,7 @@ namespace FastVideo.Entrypoints;
 
 public sealed partial class VideoGenerator
 {
-    private static readonly ConcurrentDictionary<DeviceType, Func<int, IBackend>> s_backends = new();
+    private static readonly ConcurrentDictionary<DeviceType, Func<int, Precision, IBackend>> s_backends = new();
 
     /// <summary>
     /// Makes a device backend available to <see cref="FromPretrained"/> (e.g. FastVideo.Cuda registers its
@@ -18,8 +18,50 @@ public sealed partial class VideoGenerator
     public static void RegisterBackend(DeviceType device, Func<int, IBackend> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
+        RegisterBackend(device, (index, _) => factory(index));
+    }
+
+    /// <summary>
+    /// As <see cref="RegisterBackend(DeviceType, Func{int, IBackend})"/>, the factory also getting the resolved
+    /// precision (<see cref="Precision.Fp32"/> or <see cref="Precision.Bf16"/>) to set the backend up for. The
+    /// backend should implement <see cref="IComputePathCounter"/>: <see cref="FromPretrained"/> checks that it
+    /// computes in the precision asked for.
+    /// </summary>
+    public static void RegisterBackend(DeviceType device, Func<int, Precision, IBackend> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
         if (device == DeviceType.Cpu) throw new ArgumentException("the CPU backend is built in", nameof(device));
         s_backends[device] = factory;
+    }
+
+    /// <summary>
+    /// The precision a request resolves to on a device: Auto is bf16 on a device backend and fp32 on the CPU.
+    /// </summary>
+    /// <exception cref="NotSupportedException">bf16 on the CPU, which has no bf16 compute path (it computes in fp32).</exception>
+    public static Precision ResolvePrecision(Precision requested, DeviceType device)
+    {
+        if (device == DeviceType.Cpu)
+        {
+            if (requested == Precision.Bf16) throw new NotSupportedException(CpuBf16Unsupported);
+            return Precision.Fp32;
+        }
+        return requested == Precision.Auto ? Precision.Bf16 : requested;
+    }
+
+    /// <summary>Why bf16 cannot run on the CPU.</summary>
+    public const string CpuBf16Unsupported =
+        "precision bf16 is not supported on the CPU backend: it has no bf16 compute path (it computes in fp32, widening bf16 weights); use precision fp32 or a CUDA device";
+
+    /// <summary>The precision <paramref name="backend"/> computes in; an explicit request it does not serve is an error.</summary>
+    private static Precision CheckPrecision(IBackend backend, Precision requested, Precision resolved)
+    {
+        if (backend is CpuBackend) return Precision.Fp32;
+        Precision actual = backend is IComputePathCounter c ? c.ComputePrecision : Precision.Fp32;
+        if (actual == resolved || requested == Precision.Auto) return actual;
+        string why = backend is IComputePathCounter
+            ? $"the {backend.Name} backend was set up to compute in {actual.Name()}"
+            : $"the {backend.Name} backend does not report a {resolved.Name()} compute path";
+        throw new NotSupportedException($"precision {resolved.Name()} is not supported on device '{backend.Device}': {why}");
     }
 
     /// <summary>Parses "cpu", "cuda" or "cuda:N".</summary>
@@ -35,14 +77,14 @@ public sealed partial class VideoGenerator
 
     /// <summary>A backend for <paramref name="device"/>: a CPU backend with its own allocator (so the result's memory numbers are this generator's), or a registered device backend.</summary>
     /// <exception cref="NotSupportedException">the device's backend is not available in this build.</exception>
-    private static IBackend CreateBackend(Device device)
+    private static IBackend CreateBackend(Device device, Precision precision)
     {
         if (device.Type == DeviceType.Cpu) return new CpuBackend(new CpuAllocator());
         if (s_backends.TryGetValue(device.Type, out var factory))
         {
             try
             {
-                return factory(device.Index);
+                return factory(device.Index, precision);
             }
             catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException || e.GetType().Name == "CudaException")
             {

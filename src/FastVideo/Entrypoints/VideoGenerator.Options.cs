@@ -1,3 +1,5 @@
+using FastVideo.Backends;
+
 namespace FastVideo.Entrypoints;
 
 /// <summary>How <see cref="VideoGenerator.FromPretrained"/> sets a generator up. Read once, at load.</summary>
@@ -5,6 +7,15 @@ public sealed record GeneratorOptions
 {
     /// <summary>"cpu", "cuda" or "cuda:N". A device whose backend is not in this build is an error.</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// The numeric precision, read once here. <see cref="Backends.Precision.Auto"/> (default): bf16 on CUDA (as FastVideo
+    /// does: GEMM inputs bf16 with FP32 accumulation, flash attention where eligible), fp32 on the CPU.
+    /// <see cref="Backends.Precision.Fp32"/>: the exact FP32 op contract on every device (bit-identical to earlier
+    /// releases). <see cref="Backends.Precision.Bf16"/> must be served: on a device without a bf16 compute path (the
+    /// CPU) it is an error, never silently downgraded.
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Auto;
 
     /// <summary>
     /// The attention implementation ("sdpa"). Null: the FASTVIDEO_ATTENTION_BACKEND environment variable, else

@@ -12,8 +12,9 @@ public sealed class GenerationResult : IDisposable
 {
     private readonly PipelineOutput _output;
 
-    internal GenerationResult(PipelineOutput output, IReadOnlyList<StageTiming> timings, long peakBytes, ResolvedRequest request, GenerationTrace? trace)
+    internal GenerationResult(PipelineOutput output, IReadOnlyList<StageTiming> timings, long peakBytes, ResolvedRequest request, GenerationTrace? trace, ComputePathReport computePaths)
     {
+        ComputePaths = computePaths;
         _output = output;
         Timings = timings;
         PeakBytes = peakBytes;
@@ -35,6 +36,9 @@ public sealed class GenerationResult : IDisposable
     public ResolvedRequest Request { get; }
     /// <summary>Intermediate values, when <see cref="GeneratorOptions.Trace"/> was on; null otherwise.</summary>
     public GenerationTrace? Trace { get; }
+
+    /// <summary>The precision the run computed in and the paths its ops took (attention kernel, GEMM path), with call counts where the backend counts them.</summary>
+    public ComputePathReport ComputePaths { get; }
 
     /// <summary>Total time of all stages.</summary>
     public TimeSpan Elapsed => Timings.Aggregate(TimeSpan.Zero, (a, t) => a + t.Elapsed);

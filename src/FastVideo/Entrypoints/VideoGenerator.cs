@@ -1,4 +1,5 @@
 using FastVideo.Backends;
+using FastVideo.Backends.Cpu;
 using FastVideo.Loading;
 using FastVideo.Models.Smoke;
 using FastVideo.Pipelines;
@@ -22,8 +23,9 @@ public sealed partial class VideoGenerator : IDisposable
     private readonly object _gate = new();
     private bool _disposed;
 
-    private VideoGenerator(IVideoPipeline pipeline, IBackend backend, GeneratorOptions options, string modelPath, string modelName, WanPreset preset, bool isSmoke)
+    private VideoGenerator(IVideoPipeline pipeline, IBackend backend, GeneratorOptions options, string modelPath, string modelName, WanPreset preset, bool isSmoke, Precision precision)
     {
+        Precision = precision;
         _pipeline = pipeline;
         Backend = backend;
         _options = options;
@@ -45,6 +47,8 @@ public sealed partial class VideoGenerator : IDisposable
     /// <summary>The defaults a request's unset values take.</summary>
     public WanPreset Preset { get; }
     public IBackend Backend { get; }
+    /// <summary>The precision the backend computes in (<see cref="GeneratorOptions.Precision"/> resolved for the device).</summary>
+    public Precision Precision { get; }
     public IReadOnlyList<string> StageNames => _pipeline.StageNames;
 
     /// <summary>
@@ -61,13 +65,16 @@ public sealed partial class VideoGenerator : IDisposable
         options ??= new GeneratorOptions();
         if (options.NonFiniteCheckInterval < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.NonFiniteCheckInterval, "NonFiniteCheckInterval must be at least 1");
+        var device = ParseDevice(options.Device);
+        // Checked before any weight is read: an explicit precision the device cannot serve is an error.
+        var precision = ResolvePrecision(options.Precision, device.Type);
         string folderPath = pathOrRepoId is null ? SmokeModelFolder(options) : ModelLocator.Resolve(pathOrRepoId);
         // Also when the smoke folder is passed explicitly: same preset, same notice.
         bool smoke = pathOrRepoId is null || SmokeModel.IsSmokeModel(folderPath);
-        var device = ParseDevice(options.Device);
-        var backend = CreateBackend(device);
+        var backend = CreateBackend(device, precision);
         try
         {
+            precision = CheckPrecision(backend, options.Precision, precision);
             var attention = CreateAttention(options.AttentionBackend, backend, Environment.GetEnvironmentVariable);
             var folder = DiffusersFolder.Open(folderPath);
             var context = new PipelineLoadContext(folder, backend, attention, options.Log) { NonFiniteCheckInterval = options.NonFiniteCheckInterval };
@@ -76,7 +83,7 @@ public sealed partial class VideoGenerator : IDisposable
             var preset = smoke ? SmokeModel.Preset : pipeline.PresetFor($"{name} {folderPath}");
             options.Log?.Invoke($"{pipeline.ClassName} from {folderPath} on {backend.Device} (preset {preset.Name})");
             if (smoke) options.Log?.Invoke(SmokeModel.Notice);
-            return new VideoGenerator(pipeline, backend, options, folderPath, name, preset, smoke);
+            return new VideoGenerator(pipeline, backend, options, folderPath, name, preset, smoke, precision);
         }
         catch
         {
@@ -116,10 +123,25 @@ public sealed partial class VideoGenerator : IDisposable
                 StageProgress = progress as IProgress<StageProgress>,
             };
             var trace = _options.Trace ? new GenerationTrace() : null;
+            var before = PathCounts();
             var output = _pipeline.Run(resolved, context, trace);
-            return new GenerationResult(output, context.Timings.ToArray(), context.PeakBytes, resolved, trace);
+            var paths = new ComputePathReport
+            {
+                Requested = _options.Precision,
+                Precision = Precision,
+                Paths = ComputePathReport.Difference(before, PathCounts()),
+            };
+            return new GenerationResult(output, context.Timings.ToArray(), context.PeakBytes, resolved, trace, paths);
         }
     }
+
+    /// <summary>The backend's path counters now (the CPU's fixed paths, uncounted).</summary>
+    private IReadOnlyList<ComputePathCount> PathCounts() => Backend switch
+    {
+        IComputePathCounter c => c.ComputePathCounts,
+        CpuBackend => ComputePathReport.CpuPaths,
+        _ => [],
+    };
 
     public void Dispose()
     {
