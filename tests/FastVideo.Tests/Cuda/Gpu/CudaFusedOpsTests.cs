@@ -9,7 +9,8 @@ namespace FastVideo.Tests.Cuda.Gpu;
 
 /// <summary>
 /// The CUDA override of <see cref="IBackend.LayerNormModulate"/>: one fv_layernorm_f32 launch (its scale/shift row
-/// indexing), matching the CUDA composition (LayerNorm then Modulate) and the CPU to F32 rounding (rel L2 ≤ 1e-6).
+/// indexing), matching the CUDA composition (LayerNorm then Modulate) and the CPU to F32 rounding (rel L2 ≤ 1e-6);
+/// and AddGated's gated-residual row path (fv_residual_gate_f32), exact against the CPU.
 /// </summary>
 [Category("Gpu")]
 [NonParallelizable]
@@ -65,6 +66,36 @@ public class CudaFusedOpsTests
         using var y = cuda.LayerNormModulate(x, scale, shift, 1e-6f);
         using var expected = cpu.LayerNormModulate(hx, hs, hh, 1e-6f);
         Numerics.AssertRelL2(y.ToArray<float>(), D(expected.ToArray<float>()), 1e-6, "[2, 3, 5, 7] by [2, 1, 5, 7]");
+    }
+
+    [Test]
+    public void GatedResidualTakesTheRowKernelAndEqualsTheBroadcastKernel()
+    {
+        using var cuda = GpuTestSupport.Backend();
+        using var cpu = new CpuBackend();
+        int seed = 70;
+        foreach (var (xs, gs, row) in new (int[] X, int[] G, bool Row)[]
+        {
+            ([2, 5, 33], [2, 1, 33], true), ([2, 5, 33], [2, 5, 33], true), ([3, 7, 1536], [3, 1, 1536], true), ([2, 5, 7], [7], true),
+            ([2, 3, 5, 7], [2, 1, 5, 7], false), ([2, 5, 7], [2, 5, 1], false),
+        })
+        {
+            var (hx, _) = Normal(++seed, xs);
+            var (hy, _) = Normal(++seed, xs);
+            var (hg, _) = Normal(++seed, gs);
+            using var _hx = hx;
+            using var _hy = hy;
+            using var _hg = hg;
+            using var x = cuda.Copy(hx);
+            using var y = cuda.Copy(hy);
+            using var gate = cuda.Copy(hg);
+            long before = Launches(cuda, "fv_residual_gate_f32");
+            using var o = cuda.AddGated(x, y, gate);
+            Assert.That(Launches(cuda, "fv_residual_gate_f32") - before, Is.EqualTo(row ? 1 : 0), $"{S(xs)} gate {S(gs)}");
+            using var expected = cpu.AddGated(hx, hy, hg);
+            // CPU and both CUDA kernels compute fma(y, gate, x): exact agreement.
+            Assert.That(o.ToArray<float>(), Is.EqualTo(expected.ToArray<float>()), $"{S(xs)} gate {S(gs)}");
+        }
     }
 
     private static long Launches(FastVideo.Cuda.CudaBackend b, string kernel) =>
