@@ -49,8 +49,33 @@ public sealed partial class CudaBackend
     /// <summary>x·(1 + scale) + shift; scale and shift broadcast to x's shape (the result has x's shape).</summary>
     public Tensor Modulate(Tensor x, Tensor scale, Tensor shift) => Ternary("Modulate", ["x", "scale", "shift"], x, scale, shift, KernelCatalog.Modulate);
 
-    /// <summary>x + y·gate; y and gate broadcast to x's shape (the result has x's shape).</summary>
-    public Tensor AddGated(Tensor x, Tensor y, Tensor gate) => Ternary("AddGated", ["x", "y", "gate"], x, y, gate, KernelCatalog.AddGated);
+    /// <summary>
+    /// x + y·gate; y and gate broadcast to x's shape (the result has x's shape). The DiT's gated residual (y of x's
+    /// shape, gate per sample [B, 1, C] or per token [B, N, C]) takes the row kernel fv_residual_gate_f32 (16-byte
+    /// loads, the gate row indexed per row); anything else the broadcast kernel. Both compute fma(y, gate, x), so
+    /// the two paths agree bit for bit.
+    /// </summary>
+    public Tensor AddGated(Tensor x, Tensor y, Tensor gate)
+    {
+        if (x.DType != DType.F32 || y.DType != DType.F32 || gate.DType != DType.F32 || !x.ShapeSpan.SequenceEqual(y.ShapeSpan)
+            || !HasModule(KernelCatalog.Modules.LayerNormModulate)
+            || ModulationRows.TryCreate(x.ShapeSpan, gate.ShapeSpan, gate.ShapeSpan) is not { } m)
+            return Ternary("AddGated", ["x", "y", "gate"], x, y, gate, KernelCatalog.AddGated);
+        RequireF32(x, "AddGated", "x");
+        RequireF32(y, "AddGated", "y");
+        RequireF32(gate, "AddGated", "gate");
+        var o = Empty(x.ShapeSpan);
+        return Run(o, () =>
+        {
+            if (m.Cols == 0 || m.Rows == 0) return;
+            Launch(KernelCatalog.GatedResidual(DType.F32, DType.F32), KernelCatalog.RowLaunch(m.Rows, m.Cols, DType.F32), new GatedResidualParams
+            {
+                Out = o.DataPointer, X = x.DataPointer, Y = y.DataPointer, Gate = gate.DataPointer, Rows = m.Rows,
+                XRowStride = m.Cols, YRowStride = m.Cols, OutRowStride = m.Cols, GateGroupStride = m.GroupStride, GateRowStride = m.RowStride,
+                Cols = m.Cols, RowsPerGroup = m.RowsPerGroup,
+            });
+        });
+    }
 
     // ---- drivers ---------------------------------------------------------------------------------------------
 

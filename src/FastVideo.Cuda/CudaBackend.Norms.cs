@@ -1,3 +1,4 @@
+using FastVideo.Backends;
 using FastVideo.Cuda.Kernels;
 using FastVideo.Tensors;
 
@@ -43,6 +44,37 @@ public sealed partial class CudaBackend
                 Rows = rows, XRowStride = c, YRowStride = c, Cols = c, RowsPerGroup = 1, Eps = eps,
             };
             Launch(KernelCatalog.LayerNorm(DType.F32, DType.F32), KernelCatalog.RowLaunch(rows, c, DType.F32), p);
+        });
+    }
+
+    /// <summary>
+    /// Fused adaLN LayerNorm(x, no affine, eps)·(1 + scale) + shift with one fv_layernorm_f32 launch: the kernel's
+    /// scale/shift indexing (rows_per_group = N, mod_group_stride, mod_row_stride) takes per-sample [B, 1, C] and
+    /// per-token [B, N, C] modulation; other broadcasts take the composition. BF16 x is widened first.
+    /// </summary>
+    public Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps)
+    {
+        if (x.DType == DType.BF16)
+        {
+            using var xf = Cast(x, DType.F32);
+            return LayerNormModulate(xf, scale, shift, eps);
+        }
+        RequireF32(x, "LayerNormModulate", "x");
+        RequireF32(scale, "LayerNormModulate", "scale");
+        RequireF32(shift, "LayerNormModulate", "shift");
+        if (ModulationRows.TryCreate(x.ShapeSpan, scale.ShapeSpan, shift.ShapeSpan) is not { } m)
+            return FusedOps.LayerNormModulate(this, x, scale, shift, eps);
+        var y = Empty(x.ShapeSpan);
+        return Run(y, () =>
+        {
+            if (m.Cols == 0 || m.Rows == 0) return;
+            var p = new LayerNormParams
+            {
+                Y = y.DataPointer, X = x.DataPointer, Scale = scale.DataPointer, Shift = shift.DataPointer,
+                Rows = m.Rows, XRowStride = m.Cols, YRowStride = m.Cols, ModGroupStride = m.GroupStride, ModRowStride = m.RowStride,
+                Cols = m.Cols, RowsPerGroup = m.RowsPerGroup, Eps = eps,
+            };
+            Launch(KernelCatalog.LayerNorm(DType.F32, DType.F32), KernelCatalog.RowLaunch(m.Rows, m.Cols, DType.F32), p);
         });
     }
 

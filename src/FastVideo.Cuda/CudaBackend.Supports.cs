@@ -22,6 +22,7 @@ public sealed partial class CudaBackend
         Op.Modulate or Op.AddGated => [M.Broadcast],
         Op.Softmax or Op.Sum or Op.Mean => [M.Reduce],
         Op.LayerNorm => [M.LayerNormModulate, M.Convert],
+        Op.LayerNormModulate => dtype == DType.F32 ? [M.LayerNormModulate, M.Broadcast] : [M.LayerNormModulate, M.Broadcast, M.Convert],
         Op.RmsNorm => [M.RmsNorm, M.Convert],
         Op.RmsNormChannels => [M.RmsNorm, M.Layout, M.Broadcast, M.Convert],
         Op.Conv2d or Op.Conv3d => [M.Im2Col, M.Broadcast, M.Convert],
@@ -45,6 +46,7 @@ public sealed partial class CudaBackend
             Op.Copy or Op.Slice or Op.Permute or Op.Concat or Op.Fill or Op.Cast => true,
             Op.Embedding => dtype is DType.I32 or DType.I64 || dtype.IsFloat(),
             Op.Linear or Op.Conv2d or Op.Conv3d => dtype.IsFloat(),
+            Op.LayerNormModulate => dtype is DType.F32 or DType.BF16,
             _ => dtype == DType.F32,
         };
         if (!types) return false;

@@ -124,6 +124,15 @@ public static class SelfTestCases
         l.Add(C(Op.LayerNorm, "3x1x7 w b", DType.F32, [F32(3, 1, 7), F32(7), F32(7)], (b, t) => b.LayerNorm(t[0], t[1], t[2], 1e-6f)));
         l.Add(C(Op.LayerNorm, "4x300 mean 1000", DType.F32, [new([4, 300], Distribution: InputDistribution.Uniform, Lo: 999, Hi: 1001), F32(300)], (b, t) => b.LayerNorm(t[0], t[1], null, 1e-6f)));
         l.Add(C(Op.LayerNorm, $"1x{Tokens}x{Dim}", DType.F32, [F32(1, Tokens, Dim)], (b, t) => b.LayerNorm(t[0], null, null, 1e-6f)));
+        foreach (var (dt, x, m) in new[]
+        {
+            (DType.F32, new[] { 2, 5, 33 }, new[] { 2, 1, 33 }), (DType.F32, [2, 5, 33], [2, 5, 33]), (DType.F32, [2, 3, 5, 7], [2, 1, 5, 7]),
+            (DType.F32, [1, Tokens, Dim], [1, 1, Dim]), (DType.F32, [2, 37, Dim], [2, 37, Dim]),
+            (DType.BF16, [3, 7, 37], [3, 1, 37]), (DType.BF16, [3, 7, 37], [3, 7, 37]),
+        })
+            l.Add(C(Op.LayerNormModulate, $"{Dims(x)} by {Dims(m)}", dt, [Of(dt, x), F32(m), F32(m)], (b, t) => b.LayerNormModulate(t[0], t[1], t[2], 1e-6f)));
+        l.Add(C(Op.LayerNormModulate, "1x4x300 mean 1000 by 1x1x300", DType.F32,
+            [new([1, 4, 300], Distribution: InputDistribution.Uniform, Lo: 999, Hi: 1001), F32(1, 1, 300), F32(1, 1, 300)], (b, t) => b.LayerNormModulate(t[0], t[1], t[2], 1e-6f)));
         l.Add(C(Op.RmsNorm, "5x33", DType.F32, [F32(5, 33)], (b, t) => b.RmsNorm(t[0], null, 1e-5f)));
         l.Add(C(Op.RmsNorm, $"1x{Tokens}x{Dim} w", DType.F32, [F32(1, Tokens, Dim), F32(Dim)], (b, t) => b.RmsNorm(t[0], t[1], 1e-6f)));
         l.Add(C(Op.RmsNormChannels, "2x5x3x4x6 γβ", DType.F32, [F32(2, 5, 3, 4, 6), F32(5, 1, 1, 1), F32(5, 1, 1, 1)], (b, t) => b.RmsNormChannels(t[0], t[1], t[2])));

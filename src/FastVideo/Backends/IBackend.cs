@@ -13,6 +13,7 @@ public enum Op
     Gelu, Silu, Softmax, LayerNorm, RmsNorm, RmsNormChannels,
     Conv2d, Conv3d, UpsampleNearest2x, Attention, Rope, Embedding,
     Concat, Slice, Permute, Sum, Mean,
+    LayerNormModulate,
 }
 
 /// <summary>
@@ -69,7 +70,10 @@ public interface IBackend : IDisposable
     Tensor Scale(Tensor x, float scale, float bias = 0f);
     /// <summary>x·(1 + scale) + shift; scale and shift broadcast to x (adaptive LayerNorm modulation).</summary>
     Tensor Modulate(Tensor x, Tensor scale, Tensor shift);
-    /// <summary>x + y·gate; gate broadcasts (gated residual).</summary>
+    /// <summary>
+    /// x + y·gate; gate broadcasts (gated residual). This is already the DiT's fused gated-residual op (one pass,
+    /// fma(y, gate, x) on the CPU): there is no separate GatedResidual op.
+    /// </summary>
     Tensor AddGated(Tensor x, Tensor y, Tensor gate);
     Tensor Clamp(Tensor x, float min, float max);
 
@@ -80,6 +84,14 @@ public interface IBackend : IDisposable
     Tensor Softmax(Tensor x);
     /// <summary>LayerNorm over the last dimension; weight/bias [C] or null (no affine). Biased variance.</summary>
     Tensor LayerNorm(Tensor x, Tensor? weight, Tensor? bias, float eps);
+    /// <summary>
+    /// Fused adaptive LayerNorm (DiT adaLN): LayerNorm(x, no affine, eps)·(1 + scale) + shift over the last
+    /// dimension. x [..., C] F32, or BF16 (widened exactly to F32 first); scale and shift F32 broadcast to x, per
+    /// sample [B, 1, C] or per token [B, N, C]. Result F32 of x's shape. The default composes
+    /// <see cref="Cast"/>, <see cref="LayerNorm"/> and <see cref="Modulate"/> and is the reference: an override
+    /// (one pass per row) matches it to F32 rounding (relative L2 ≤ 1e-6).
+    /// </summary>
+    Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps) => FusedOps.LayerNormModulate(this, x, scale, shift, eps);
     /// <summary>x·rsqrt(mean(x²) + eps)·weight over the last dimension; weight [C] or null.</summary>
     Tensor RmsNorm(Tensor x, Tensor? weight, float eps);
     /// <summary>

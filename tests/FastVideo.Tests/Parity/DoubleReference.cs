@@ -156,6 +156,10 @@ public static class DoubleReference
         return y;
     }
 
+    /// <summary>LayerNorm (no affine) over the last dimension, then ·(1 + scale) + shift broadcast to x.</summary>
+    public static double[] LayerNormModulate(double[] x, int[] xs, double[] scale, double[] shift, int[] ms, double eps) =>
+        Map(xs, v => v[0] * (1 + v[1]) + v[2], (LayerNorm(x, xs[^1], null, null, eps), xs), (scale, ms), (shift, ms));
+
     public static double[] RmsNorm(double[] x, int c, double[]? w, double eps)
     {
         var y = new double[x.Length];

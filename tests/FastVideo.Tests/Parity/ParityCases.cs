@@ -142,6 +142,20 @@ public static partial class ParityCases
             (b, t) => b.LayerNorm(t[0], null, null, 1e-5f), x => R.LayerNorm(x[0], 33, null, null, 1e-5)));
         list.Add(Case(Op.LayerNorm, "4x300 mean 1000, w", DType.F32, [new InputSpec([4, 300], Kind: InputKind.Uniform, Lo: 999, Hi: 1001), F32(300)],
             (b, t) => b.LayerNorm(t[0], t[1], null, 1e-6f), x => R.LayerNorm(x[0], 300, x[1], null, 1e-6)));
+        // Fused adaLN: per-sample [B, 1, C] and per-token [B, N, C] modulation (the fused paths), a broadcast the
+        // fused paths leave to the composition ([2, 3, 5, 7] by [2, 1, 5, 7]), rank 1, a large mean, BF16 x.
+        foreach (var (dt, xs, ms, eps) in new[]
+        {
+            (DType.F32, new[] { 2, 5, 33 }, new[] { 2, 1, 33 }, 1e-6f), (DType.F32, [2, 5, 33], [2, 5, 33], 1e-6f),
+            (DType.F32, [3, 1, 7], [3, 1, 7], 1e-5f), (DType.F32, [4, 3, 5, 9], [4, 3, 1, 9], 1e-6f), (DType.F32, [2, 5, 7], [5, 7], 1e-6f),
+            (DType.F32, [2, 3, 5, 7], [2, 1, 5, 7], 1e-6f), (DType.F32, [7], [7], 1e-6f),
+            (DType.BF16, [2, 5, 33], [2, 1, 33], 1e-6f), (DType.BF16, [3, 7, 17], [3, 7, 17], 1e-6f),
+        })
+            list.Add(Case(Op.LayerNormModulate, $"{Dims(xs)} by {Dims(ms)}", dt, [Of(dt, xs), F32(ms), F32(ms)],
+                (b, t) => b.LayerNormModulate(t[0], t[1], t[2], eps), x => R.LayerNormModulate(x[0], xs, x[1], x[2], ms, eps)));
+        list.Add(Case(Op.LayerNormModulate, "1x4x300 mean 1000 by 1x1x300", DType.F32,
+            [new InputSpec([1, 4, 300], Kind: InputKind.Uniform, Lo: 999, Hi: 1001), F32(1, 1, 300), F32(1, 1, 300)],
+            (b, t) => b.LayerNormModulate(t[0], t[1], t[2], 1e-6f), x => R.LayerNormModulate(x[0], [1, 4, 300], x[1], x[2], [1, 1, 300], 1e-6)));
         list.Add(Case(Op.RmsNorm, "3x1x7, w", DType.F32, [F32(3, 1, 7), F32(7)],
             (b, t) => b.RmsNorm(t[0], t[1], 1e-6f), x => R.RmsNorm(x[0], 7, x[1], 1e-6)));
         list.Add(Case(Op.RmsNorm, "5x33", DType.F32, [F32(5, 33)],

@@ -104,6 +104,76 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// Fused adaLN: LayerNorm(x, no affine, eps)·(1 + scale) + shift in one pass per row (statistics, then
+    /// normalise and modulate while the row is in cache), multithreaded over rows. Each element is computed as
+    /// <see cref="LayerNorm"/> then <see cref="Modulate"/> compute it — t = (float)((x − mean)·rstd) with mean and
+    /// variance in double, then fma(t, 1 + scale, shift) — so the result is bit-identical to the composition.
+    /// BF16 x is widened first; scale/shift broadcasts other than per sample or per token take the composition.
+    /// </summary>
+    public Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps)
+    {
+        if (x.DType == DType.BF16)
+        {
+            using var xf = Cast(x, DType.F32);
+            return LayerNormModulate(xf, scale, shift, eps);
+        }
+        RequireF32(x, "LayerNormModulate", "x");
+        RequireF32(scale, "LayerNormModulate", "scale");
+        RequireF32(shift, "LayerNormModulate", "shift");
+        if (ModulationRows.TryCreate(x.ShapeSpan, scale.ShapeSpan, shift.ShapeSpan) is not { } m)
+            return FusedOps.LayerNormModulate(this, x, scale, shift, eps);
+        var y = Empty(x.ShapeSpan);
+        int c = m.Cols;
+        if (c == 0 || m.Rows == 0) return y;
+        float* px = (float*)x.DataPointer, py = (float*)y.DataPointer, ps = (float*)scale.DataPointer, ph = (float*)shift.DataPointer;
+        CpuParallel.For(m.Rows, c, Threads, (r0, r1) =>
+        {
+            for (long r = r0; r < r1; r++)
+            {
+                long o = m.Offset(r);
+                LayerNormModulateRow(px + r * c, py + r * c, c, ps + o, ph + o, eps);
+            }
+        });
+        return y;
+    }
+
+    private static void LayerNormModulateRow(float* x, float* y, int n, float* scale, float* shift, float eps)
+    {
+        // Same statistics and rounding as LayerNormRow, then ModulateOp's fma: bit-identical to the composition.
+        double mean = CpuReduce.Sum(x, n) / n;
+        double var = CpuReduce.SumSquaredDeviations(x, n, mean) / n;
+        double rstd = 1.0 / Math.Sqrt(var + eps);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(mean);
+            var vr = Vector512.Create(rstd);
+            for (; i + 16 <= n; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.Load(x + i));
+                var t = Vector512.Narrow((lo - vm) * vr, (hi - vm) * vr);
+                Vector512.FusedMultiplyAdd(t, Vector512<float>.One + Vector512.Load(scale + i), Vector512.Load(shift + i)).Store(y + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(mean);
+            var vr = Vector256.Create(rstd);
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+                var t = Vector256.Narrow((lo - vm) * vr, (hi - vm) * vr);
+                Vector256.FusedMultiplyAdd(t, Vector256<float>.One + Vector256.Load(scale + i), Vector256.Load(shift + i)).Store(y + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float t = (float)((x[i] - mean) * rstd);
+            y[i] = MathF.FusedMultiplyAdd(t, 1f + scale[i], shift[i]);
+        }
+    }
+
     /// <summary>RMSNorm over the last dimension: x·r·weight with r = (float)(1/sqrt(mean(x²) + eps)), mean(x²) in double.</summary>
     public Tensor RmsNorm(Tensor x, Tensor? weight, float eps)
     {

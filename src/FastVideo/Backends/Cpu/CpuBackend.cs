@@ -33,6 +33,7 @@ public sealed partial class CpuBackend : IBackend
         Op.Copy or Op.Slice or Op.Permute or Op.Concat or Op.Cast or Op.Fill => true,
         Op.Embedding => dtype is DType.I32 or DType.I64 || dtype.IsFloat(),
         Op.Linear or Op.Conv2d or Op.Conv3d => dtype.IsFloat(),
+        Op.LayerNormModulate => dtype is DType.F32 or DType.BF16,
         _ => dtype == DType.F32,
     };
 

@@ -203,7 +203,7 @@ public sealed class WanTransformer3DModel : IDisposable
         // 4. output modulation (table [1, 2, inner] + temb per sample or per token), projection, unpatchify
         var tembRows = timesteps.PerToken ? temb.Reshape(b, grid.Tokens, 1, inner) : temb.Reshape(b, 1, inner);
         var shiftScale = WanTransformerBlock.Modulation(_backend, _scaleShiftTable, tembRows, 2);
-        var y = _projOut.Forward(_backend.Modulate(_normOut.Forward(x), shiftScale[1], shiftScale[0]));
+        var y = _projOut.Forward(_backend.LayerNormModulate(x, shiftScale[1], shiftScale[0], _normOut.Eps));
         inspect?.Invoke("proj_out", y);
         int c = Config.OutChannels;
         var blocks8 = y.Reshape(b, grid.T, grid.H, grid.W, pt, ph, pw, c);

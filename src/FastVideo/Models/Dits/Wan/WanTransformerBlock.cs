@@ -14,26 +14,27 @@ namespace FastVideo.Models.Dits.Wan;
 /// x = x + attn2(norm2(x), context)                        norm2: affine LN when cross_attn_norm, else identity
 /// x = x + ffn(LN(x)·(1 + c_scale) + c_shift)·c_gate        ffn: Linear, GELU (tanh), Linear
 /// </code>
+/// LN + modulation is one fused op (<see cref="IBackend.LayerNormModulate"/>) and the gated residual is
+/// <see cref="IBackend.AddGated"/>.
 /// </summary>
 public sealed class WanTransformerBlock : IDisposable
 {
     private readonly IBackend _backend;
-    private readonly LayerNorm _norm1, _norm3;
+    private readonly float _eps;
     private readonly LayerNorm? _norm2;
     private readonly WanSelfAttention _attn1;
     private readonly WanCrossAttention _attn2;
     private readonly FeedForward _ffn;
     private readonly Tensor _scaleShiftTable;
 
-    private WanTransformerBlock(IBackend backend, LayerNorm norm1, WanSelfAttention attn1, LayerNorm? norm2, WanCrossAttention attn2,
-        LayerNorm norm3, FeedForward ffn, Tensor scaleShiftTable)
+    private WanTransformerBlock(IBackend backend, float eps, WanSelfAttention attn1, LayerNorm? norm2, WanCrossAttention attn2,
+        FeedForward ffn, Tensor scaleShiftTable)
     {
         _backend = backend;
-        _norm1 = norm1;
+        _eps = eps;
         _attn1 = attn1;
         _norm2 = norm2;
         _attn2 = attn2;
-        _norm3 = norm3;
         _ffn = ffn;
         _scaleShiftTable = TensorScope.Detach(scaleShiftTable);
     }
@@ -50,8 +51,7 @@ public sealed class WanTransformerBlock : IDisposable
             var attn2 = Own(WanCrossAttention.Load(backend, reader, prefix + ".attn2", config));
             var ffn = Own(FeedForward.Load(backend, reader, prefix + ".ffn", dim, config.FfnDim, dim, GeluApproximation.Tanh));
             var table = Own(reader.TakeF32(prefix + ".scale_shift_table", 1, 6, dim));
-            return new WanTransformerBlock(backend, LayerNorm.NoAffine(backend, config.Eps), attn1, norm2, attn2,
-                LayerNorm.NoAffine(backend, config.Eps), ffn, table);
+            return new WanTransformerBlock(backend, config.Eps, attn1, norm2, attn2, ffn, table);
         }
         catch
         {
@@ -74,7 +74,7 @@ public sealed class WanTransformerBlock : IDisposable
         Tensor shift = chunks[0], scale = chunks[1], gate = chunks[2], cShift = chunks[3], cScale = chunks[4], cGate = chunks[5];
 
         // 1. self-attention
-        var h = _backend.Modulate(_norm1.Forward(x), scale, shift);
+        var h = _backend.LayerNormModulate(x, scale, shift, _eps);
         var a1 = _attn1.Forward(h, ropeCos, ropeSin, attention, grid);
         inspect?.Invoke(name + ".attn1", a1);
         x = _backend.AddGated(x, a1, gate);
@@ -86,7 +86,7 @@ public sealed class WanTransformerBlock : IDisposable
         x = _backend.Add(x, a2);
 
         // 3. feed-forward
-        var h3 = _backend.Modulate(_norm3.Forward(x), cScale, cShift);
+        var h3 = _backend.LayerNormModulate(x, cScale, cShift, _eps);
         var f = _ffn.Forward(h3);
         inspect?.Invoke(name + ".ffn", f);
         return scope.Keep(_backend.AddGated(x, f, cGate));
@@ -108,11 +108,9 @@ public sealed class WanTransformerBlock : IDisposable
 
     public void Dispose()
     {
-        _norm1.Dispose();
         _attn1.Dispose();
         _norm2?.Dispose();
         _attn2.Dispose();
-        _norm3.Dispose();
         _ffn.Dispose();
         _scaleShiftTable.Dispose();
     }
