@@ -10,7 +10,7 @@ namespace FastVideo.Models.Smoke;
 /// builds itself, deterministically, into a cache folder in exact diffusers format (what
 /// <c>WanPipeline.save_pretrained</c> writes), so the ordinary loaders and pipeline run it. Its videos are
 /// noise-like: it proves the engine runs end to end, nothing more. See docs/SMOKE_MODEL.md.
-/// <para>Cache: <c>{root}/smoke-wan-v1/</c>, root = <c>$FASTVIDEO_CACHE</c>, else <c>$XDG_CACHE_HOME/fastvideo</c>,
+/// <para>Cache: <c>{root}/smoke-wan-v2/</c>, root = <c>$FASTVIDEO_CACHE</c>, else <c>$XDG_CACHE_HOME/fastvideo</c>,
 /// else <c>~/.cache/fastvideo</c>. The folder is built in a temporary sibling and moved into place in one rename,
 /// so readers never see a partial folder; a folder that does not match its stamp is rebuilt (see
 /// <see cref="EnsureCreated"/>).</para>
@@ -20,7 +20,7 @@ namespace FastVideo.Models.Smoke;
 public static class SmokeModel
 {
     /// <summary>The cache sub-folder and recipe name; bump the version whenever the files change.</summary>
-    public const string FolderName = "smoke-wan-v1";
+    public const string FolderName = "smoke-wan-v2";
 
     /// <summary>The <c>model_index.json</c> key that marks a smoke folder (diffusers ignores "_" keys).</summary>
     public const string MarkerKey = "_fastvideo_smoke_model";
@@ -47,7 +47,9 @@ public static class SmokeModel
     public static readonly WanPreset Preset = new("FastVideo-smoke-wan", 64, 96, 17, 8, 3.0f, 3.0f, 8, 1024, WanPresets.DefaultNegativePrompt, MaxSequenceLength);
 
     internal const int TextEncoderDModel = 64;
-    internal static readonly SmokeTransformerRecipe Transformer = new() { TextDim = TextEncoderDModel };
+    /// <summary>2 heads × 64 (dim 128): a head dim the flash attention kernel serves (64 or 128), so a bf16 smoke run
+    /// on CUDA takes the same attention path as Wan2.1 (head dim 128). v1 had 4 heads × 32.</summary>
+    internal static readonly SmokeTransformerRecipe Transformer = new() { TextDim = TextEncoderDModel, NumAttentionHeads = 2, AttentionHeadDim = 64 };
     internal static readonly SmokeVaeRecipe Vae = new();
     /// <summary>Stored dtype of the transformer weights: BF16, as the 14B checkpoints ship, so every smoke run exercises
     /// BF16 storage (Linear/conv weights stay BF16, norms and tables are converted to F32 on load).</summary>
