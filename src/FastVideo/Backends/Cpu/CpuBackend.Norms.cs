@@ -76,11 +76,18 @@ public sealed unsafe partial class CpuBackend
         return y;
     }
 
-    private static void LayerNormRow(float* x, float* y, int n, float* w, float* b, float eps)
+    /// <summary>LayerNorm's row statistics (shared by the plain and the fused form, so both round alike): the mean and
+    /// the biased variance in double, rstd = 1/√(var + eps).</summary>
+    private static (double Mean, double Rstd) RowStatistics(float* x, int n, float eps)
     {
         double mean = CpuReduce.Sum(x, n) / n;
         double var = CpuReduce.SumSquaredDeviations(x, n, mean) / n;
-        double rstd = 1.0 / Math.Sqrt(var + eps);
+        return (mean, 1.0 / Math.Sqrt(var + eps));
+    }
+
+    private static void LayerNormRow(float* x, float* y, int n, float* w, float* b, float eps)
+    {
+        var (mean, rstd) = RowStatistics(x, n, eps);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -141,9 +148,7 @@ public sealed unsafe partial class CpuBackend
     private static void LayerNormModulateRow(float* x, float* y, int n, float* scale, float* shift, float eps)
     {
         // Same statistics and rounding as LayerNormRow, then ModulateOp's fma: bit-identical to the composition.
-        double mean = CpuReduce.Sum(x, n) / n;
-        double var = CpuReduce.SumSquaredDeviations(x, n, mean) / n;
-        double rstd = 1.0 / Math.Sqrt(var + eps);
+        var (mean, rstd) = RowStatistics(x, n, eps);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
