@@ -1,7 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Diagnostics;
+using FastVideo.Backends;
+using FastVideo.Backends.Cpu;
 using FastVideo.Cuda;
 using FastVideo.Cuda.Diagnostics;
+using FastVideo.Models.Dits.Wan;
+using FastVideo.Tensors;
 
 namespace FastVideo.Cli;
 
@@ -11,6 +16,8 @@ namespace FastVideo.Cli;
 /// Exit codes: 0 done, 1 a kernel failed, 2 bad arguments, 3 no CUDA device or the device is the CPU emulator
 /// (<c>$FASTVIDEO_CUDA_EMULATOR</c>: its timings would mean nothing, so no figures are printed). Errors go to the error
 /// output, the table to the output.
+/// <para><c>fastvideo bench dit</c>: the end-to-end row, a Wan2.1-1.3B-sized DiT with random weights timed per denoising
+/// forward (see <see cref="ExecuteDit"/>).</para>
 /// </summary>
 internal static class BenchCommand
 {
@@ -36,6 +43,7 @@ internal static class BenchCommand
             return Execute(output, error, cuda.Build(parse, ordinal, mixed: true), r, w, parse.GetValue(filter), parse.GetValue(tsv));
         });
         bench.Subcommands.Add(kernels);
+        bench.Subcommands.Add(CreateDit(output, error));
         return bench;
     }
 
@@ -75,6 +83,170 @@ internal static class BenchCommand
             o.WriteLine($"bench kernels: {results.Count} timed, {errors} failed");
             return errors > 0 ? CliApp.ExitFailure : CliApp.ExitOk;
         }
+    }
+
+    private static Command CreateDit(TextWriter output, TextWriter error)
+    {
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cuda" };
+        var precision = new Option<string?>("--precision") { Description = "fp32 | bf16 (default: bf16 on cuda, fp32 on cpu, which has no bf16 path)" };
+        var layers = new Option<int>("--layers") { Description = "Transformer blocks (Wan2.1-1.3B: 30)", DefaultValueFactory = _ => 30 };
+        var height = new Option<int>("--height") { Description = "Video height in pixels (multiple of 16)", DefaultValueFactory = _ => 480 };
+        var width = new Option<int>("--width") { Description = "Video width in pixels (multiple of 16)", DefaultValueFactory = _ => 832 };
+        var frames = new Option<int>("--num-frames") { Description = "Video frames (4k + 1)", DefaultValueFactory = _ => 81 };
+        var steps = new Option<int>("--steps") { Description = "Timed denoising-step forwards (after one warm-up forward)", DefaultValueFactory = _ => 2 };
+        var tsv = new Option<string?>("--tsv") { Description = "Also write the per-step times and the summary as tab-separated values to this file" };
+        var dit = new Command("dit", "Time denoising-step forwards of a Wan2.1-1.3B-sized DiT with random weights (exit 3 when there is no CUDA device)");
+        foreach (var opt in new Option[] { device, precision, layers, height, width, frames, steps, tsv }) dit.Options.Add(opt);
+        dit.SetAction(parse =>
+        {
+            var dev = CliDevices.Check(parse.GetRequiredValue(device));
+            var prec = parse.GetValue(precision) switch
+            {
+                null => dev.Type == DeviceType.Cpu ? Precision.Fp32 : Precision.Bf16,
+                "fp32" => Precision.Fp32,
+                "bf16" => Precision.Bf16,
+                var p => throw new UsageException($"bench dit: --precision must be fp32 or bf16, got '{p}'"),
+            };
+            if (dev.Type == DeviceType.Cpu && prec == Precision.Bf16)
+                throw new UsageException($"bench dit: --precision bf16 --device cpu: {Entrypoints.VideoGenerator.CpuBf16Unsupported}");
+            var args = new DitBenchArgs(dev, prec, parse.GetValue(layers), parse.GetValue(height), parse.GetValue(width), parse.GetValue(frames),
+                parse.GetValue(steps), parse.GetValue(tsv));
+            args.Validate();
+            return ExecuteDit(output, error, args);
+        });
+        return dit;
+    }
+
+    internal sealed record DitBenchArgs(Device Device, Precision Precision, int Layers, int Height, int Width, int NumFrames, int Steps, string? TsvPath)
+    {
+        public void Validate()
+        {
+            if (Layers < 1) throw new UsageException($"bench dit: --layers must be ≥ 1, got {Layers}");
+            if (Height < 16 || Height % 16 != 0) throw new UsageException($"bench dit: --height must be a positive multiple of 16, got {Height}");
+            if (Width < 16 || Width % 16 != 0) throw new UsageException($"bench dit: --width must be a positive multiple of 16, got {Width}");
+            if (NumFrames < 1 || NumFrames % 4 != 1) throw new UsageException($"bench dit: --num-frames must be 4k + 1 (1, 5, …, 81), got {NumFrames}");
+            if (Steps < 1) throw new UsageException($"bench dit: --steps must be ≥ 1, got {Steps}");
+        }
+
+        /// <summary>Latent [1, 16, T, H, W]: Wan's VAE compresses 4× in time (first frame kept) and 8× in space.</summary>
+        public int[] LatentShape => [1, 16, (NumFrames - 1) / 4 + 1, Height / 8, Width / 8];
+    }
+
+    /// <summary>Wan2.1-T2V-1.3B's transformer config (dim 1536, 12 heads × 128, FFN 8960, text 4096, freq 256, patch 1×2×2).</summary>
+    internal static WanTransformerConfig Wan13BConfig(int layers) => new()
+    {
+        NumAttentionHeads = 12,
+        AttentionHeadDim = 128,
+        FfnDim = 8960,
+        NumLayers = layers,
+        TextDim = 4096,
+        FreqDim = 256,
+        InChannels = 16,
+        OutChannels = 16,
+        PatchSize = [1, 2, 2],
+    };
+
+    /// <summary>
+    /// Builds the DiT with deterministic random BF16 weights (N(0, 0.02²), gains 1 + N(0, 0.02²)) directly on the device,
+    /// random latents and a [1, 512, 4096] text embedding, runs one warm-up forward and then <c>Steps</c> timed ones (the
+    /// device synchronised before each clock read), printing one line per step and a summary: ms per step, the device
+    /// allocator's peak bytes, tokens, precision, device. Exit 0, 1 when a forward fails, 3 when the CUDA device cannot be
+    /// opened. On the CPU or the emulated CUDA device the summary says the figure is not a GPU timing.
+    /// </summary>
+    internal static int ExecuteDit(TextWriter o, TextWriter error, DitBenchArgs a)
+    {
+        IBackend backend;
+        string deviceName;
+        bool notGpu;
+        if (a.Device.Type == DeviceType.Cpu)
+        {
+            backend = CpuBackend.Default;
+            deviceName = "cpu";
+            notGpu = true;
+        }
+        else
+        {
+            if (!CudaBackend.TryCreate(CliDevices.CudaOptions(a.Device.Index, a.Precision), out var cuda, out var reason))
+            {
+                error.WriteLine($"fastvideo: bench dit: no CUDA device: {CliApp.OneLine(reason)}");
+                return CudaCliOptions.ExitNoDevice;
+            }
+            backend = cuda!;
+            var info = cuda!.CudaDevice.Info;
+            deviceName = $"cuda:{info.Ordinal} {info.Name} ({info.Architecture})";
+            notGpu = info.IsEmulated;
+        }
+        try
+        {
+            var config = Wan13BConfig(a.Layers);
+            var latentShape = a.LatentShape;
+            int tokens = latentShape[2] * (latentShape[3] / 2) * (latentShape[4] / 2);
+            string prec = a.Precision == Precision.Bf16 ? "bf16" : "fp32";
+            using var checkpoint = new WanRandomCheckpoint(config);
+            o.WriteLine($"bench dit: Wan2.1-1.3B-sized DiT (dim {config.InnerDim}, {config.NumAttentionHeads}×{config.AttentionHeadDim} heads, " +
+                $"FFN {config.FfnDim}, {config.NumLayers} layers, {checkpoint.ParameterCount / 1e9:F2} B parameters, random BF16 weights), " +
+                $"{a.Height}×{a.Width}×{a.NumFrames} → latent [{string.Join(", ", latentShape)}], {tokens} tokens, text [1, 512, {config.TextDim}], {prec}, {deviceName}");
+            var load = Stopwatch.StartNew();
+            using var model = WanTransformer3DModel.Load(backend, config, checkpoint);
+            backend.Synchronize();
+            o.WriteLine($"  weights built in {load.Elapsed.TotalSeconds:F1} s");
+            var rng = new Random(1234);
+            using var latents = Tensor.FromHost<float>(backend.Allocator, Normal(rng, ShapeUtil.Numel(latentShape)), latentShape);
+            using var text = Tensor.FromHost<float>(backend.Allocator, Normal(rng, 512L * config.TextDim), [1, 512, config.TextDim]);
+            double Step(float t)
+            {
+                backend.Synchronize();
+                var sw = Stopwatch.StartNew();
+                using (var y = model.Forward(latents, [t], text)) backend.Synchronize();
+                return sw.Elapsed.TotalMilliseconds;
+            }
+            double warm = Step(999f);
+            o.WriteLine($"  warm-up  {warm,10:F1} ms");
+            var times = new List<double>();
+            for (int i = 0; i < a.Steps; i++)
+            {
+                double ms = Step(999f - 1000f * (i + 1) / (a.Steps + 1));
+                times.Add(ms);
+                o.WriteLine($"  step {i + 1,-3} {ms,10:F1} ms");
+            }
+            double mean = times.Average();
+            long peak = backend.Allocator.Stats.PeakBytes;
+            string note = notGpu ? $" (not a GPU timing: the {(a.Device.Type == DeviceType.Cpu ? "CPU backend" : "CUDA device is the CPU emulator")})" : "";
+            o.WriteLine($"bench dit: {F(mean, "F1")} ms per step (mean of {a.Steps}, best {F(times.Min(), "F1")}), peak device memory {peak:N0} bytes " +
+                $"({peak / (double)(1L << 30):F2} GiB), {tokens} tokens, {prec}, {deviceName}{note}");
+            if (a.TsvPath != null)
+            {
+                using var w = new StreamWriter(a.TsvPath);
+                w.WriteLine("row	ms	peak_bytes	tokens	layers	shape	precision	device	gpu_timing");
+                string shape = $"{a.Height}x{a.Width}x{a.NumFrames}";
+                string gpu = notGpu ? "no" : "yes";
+                w.WriteLine(string.Join('	', "warmup", F(warm, "F3"), peak, tokens, a.Layers, shape, prec, deviceName, gpu));
+                for (int i = 0; i < times.Count; i++)
+                    w.WriteLine(string.Join('	', $"step{i + 1}", F(times[i], "F3"), peak, tokens, a.Layers, shape, prec, deviceName, gpu));
+                w.WriteLine(string.Join('	', "mean", F(mean, "F3"), peak, tokens, a.Layers, shape, prec, deviceName, gpu));
+            }
+            return CliApp.ExitOk;
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            error.WriteLine($"fastvideo: bench dit: {CliApp.OneLine(e.Message)}");
+            return CliApp.ExitFailure;
+        }
+        finally
+        {
+            if (backend is CudaBackend c) c.Dispose();
+        }
+    }
+
+    private static float[] Normal(Random rng, long count)
+    {
+        var v = new float[count];
+        for (long i = 0; i < count; i++)
+        {
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            v[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+        }
+        return v;
     }
 
     /// <summary>Why bench prints no figures on the emulated device (exit 3).</summary>
