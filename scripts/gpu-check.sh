@@ -6,12 +6,13 @@
 #   scripts/gpu-check.sh there [--with-lab]
 #                                On the GPU machine, from the repository root, with out/gpu carried: build kernels/
 #                                with the local nvcc for the local GPU, run `fastvideo selftest --device cuda` and
-#                                `fastvideo bench kernels`, time PyTorch's SDPA and bf16 matmul on the same shapes,
+#                                `fastvideo bench kernels`, then `fastvideo bench dit` (the end-to-end row: a
+#                                Wan2.1-1.3B-sized DiT, 480×832×81, 2 bf16 steps), time PyTorch's SDPA and bf16 matmul on the same shapes,
 #                                print one table, write everything under $OUT (or out/gpu/results without $OUT).
 #                                --with-lab also runs the kernel lab (kernels/dev/run_lab.sh, ≤ 5 minutes more).
 #
 # docs/GPU.md has the exact device call and how to read the output. Exit code of `there`: 0 when the kernels built
-# and every self-test row passed, 1 otherwise (the table is printed either way), 3 when no CUDA device was found.
+# and every self-test row passed and both benchmarks ran, 1 otherwise (the table is printed either way), 3 when no CUDA device was found.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -51,7 +52,8 @@ here() {
 there() {
   local out=${OUT:-$ROOT/out/gpu/results}
   mkdir -p "$out"
-  # The device tool brings back at most 8 files from $OUT: the log, the kernel build log and four tables.
+  # The device tool brings back at most 8 files from $OUT: the log, the kernel build log and five tables
+  # (selftest, bench, dit, torch, summary), lab.log with --with-lab.
   there_body "$out" "${1:-}" 2>&1 | tee "$out/gpu-check.log"
   return "${PIPESTATUS[0]}"
 }
@@ -98,6 +100,10 @@ there_body() {
   echo "== fastvideo bench kernels"
   "$EXE" bench kernels --tsv "$out/bench.tsv"
   local bench_rc=$?
+  # The end-to-end row: a Wan2.1-1.3B-sized DiT (random weights) at 480×832×81 (32,760 tokens), 2 bf16 step forwards.
+  echo "== fastvideo bench dit (Wan2.1-1.3B-sized DiT, 480x832x81, bf16)"
+  "$EXE" bench dit --tsv "$out/dit.tsv"
+  local dit_rc=$?
 
   # ---- PyTorch on the same shapes, then one table
   echo "== PyTorch reference timings"
@@ -112,8 +118,8 @@ there_body() {
     tail -40 "$out/lab.log"
   fi
   rm -rf "$tmp"
-  echo "== exit codes: kernels $([ $kernels_ok = 1 ] && echo built || echo FAILED), selftest $selftest_rc, bench $bench_rc, lab $lab_rc; files in $out"
-  [ $kernels_ok = 1 ] && [ $selftest_rc -eq 0 ] && [ $bench_rc -eq 0 ] && [ $lab_rc -eq 0 ]
+  echo "== exit codes: kernels $([ $kernels_ok = 1 ] && echo built || echo FAILED), selftest $selftest_rc, bench $bench_rc, dit $dit_rc, lab $lab_rc; files in $out"
+  [ $kernels_ok = 1 ] && [ $selftest_rc -eq 0 ] && [ $bench_rc -eq 0 ] && [ $dit_rc -eq 0 ] && [ $lab_rc -eq 0 ]
 }
 
 case "${1:-}" in
