@@ -52,18 +52,11 @@ public sealed partial class CudaBackend
     /// scale/shift indexing (rows_per_group = N, mod_group_stride, mod_row_stride) takes per-sample [B, 1, C] and
     /// per-token [B, N, C] modulation; other broadcasts take the composition. BF16 x is widened first.
     /// </summary>
-    public Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps)
+    public Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps) =>
+        FusedOps.LayerNormModulate(this, x, scale, shift, eps, RequireF32, (xf, m) => LayerNormModulateRows(xf, scale, shift, eps, m));
+
+    private Tensor LayerNormModulateRows(Tensor x, Tensor scale, Tensor shift, float eps, ModulationRows m)
     {
-        if (x.DType == DType.BF16)
-        {
-            using var xf = Cast(x, DType.F32);
-            return LayerNormModulate(xf, scale, shift, eps);
-        }
-        RequireF32(x, "LayerNormModulate", "x");
-        RequireF32(scale, "LayerNormModulate", "scale");
-        RequireF32(shift, "LayerNormModulate", "shift");
-        if (ModulationRows.TryCreate(x.ShapeSpan, scale.ShapeSpan, shift.ShapeSpan) is not { } m)
-            return FusedOps.LayerNormModulate(this, x, scale, shift, eps);
         var y = Empty(x.ShapeSpan);
         return Run(y, () =>
         {

@@ -18,6 +18,31 @@ public static class FusedOps
         var t = backend.LayerNorm(xf, null, null, eps);
         return scope.Keep(backend.Modulate(t, scale, shift));
     }
+
+    /// <summary>
+    /// The front every backend override of LayerNormModulate shares: BF16 x widened first, the F32 checks (the
+    /// backend's own, with its messages), then <paramref name="fused"/> given the F32 x and the row layout — or the
+    /// composition when scale/shift broadcast other than per sample or per token.
+    /// </summary>
+    public static Tensor LayerNormModulate(IBackend backend, Tensor x, Tensor scale, Tensor shift, float eps,
+        Action<Tensor, string, string> requireF32, Func<Tensor, ModulationRows, Tensor> fused)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(requireF32);
+        ArgumentNullException.ThrowIfNull(fused);
+        if (x.DType == DType.BF16)
+        {
+            using var xf = backend.Cast(x, DType.F32);
+            return LayerNormModulate(backend, xf, scale, shift, eps, requireF32, fused);
+        }
+        requireF32(x, "LayerNormModulate", "x");
+        requireF32(scale, "LayerNormModulate", "scale");
+        requireF32(shift, "LayerNormModulate", "shift");
+        return ModulationRows.TryCreate(x.ShapeSpan, scale.ShapeSpan, shift.ShapeSpan) is { } m
+            ? fused(x, m)
+            : LayerNormModulate(backend, x, scale, shift, eps);
+    }
 }
 
 /// <summary>

@@ -118,18 +118,11 @@ public sealed unsafe partial class CpuBackend
     /// variance in double, then fma(t, 1 + scale, shift) — so the result is bit-identical to the composition.
     /// BF16 x is widened first; scale/shift broadcasts other than per sample or per token take the composition.
     /// </summary>
-    public Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps)
+    public Tensor LayerNormModulate(Tensor x, Tensor scale, Tensor shift, float eps) =>
+        FusedOps.LayerNormModulate(this, x, scale, shift, eps, RequireF32, (xf, m) => LayerNormModulateRows(xf, scale, shift, eps, m));
+
+    private Tensor LayerNormModulateRows(Tensor x, Tensor scale, Tensor shift, float eps, ModulationRows m)
     {
-        if (x.DType == DType.BF16)
-        {
-            using var xf = Cast(x, DType.F32);
-            return LayerNormModulate(xf, scale, shift, eps);
-        }
-        RequireF32(x, "LayerNormModulate", "x");
-        RequireF32(scale, "LayerNormModulate", "scale");
-        RequireF32(shift, "LayerNormModulate", "shift");
-        if (ModulationRows.TryCreate(x.ShapeSpan, scale.ShapeSpan, shift.ShapeSpan) is not { } m)
-            return FusedOps.LayerNormModulate(this, x, scale, shift, eps);
         var y = Empty(x.ShapeSpan);
         int c = m.Cols;
         if (c == 0 || m.Rows == 0) return y;
