@@ -13,19 +13,24 @@ public static class InputFile
     public const long SmallFileLimit = 256L << 20;
 
     /// <summary>Throws naming <paramref name="path"/> unless it is a regular file (a missing file: <see cref="FileNotFoundException"/>).</summary>
-    public static void RequireRegular(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="what">What the file should be, for the message ("a regular file", "an image file", …).</param>
+    public static void RequireRegular(string path, string what = "a regular file")
     {
         ArgumentNullException.ThrowIfNull(path);
         var kind = FileNode.Kind(path);
         if (kind == FileNodeKind.Regular) return;
         if (kind == FileNodeKind.Missing) throw new FileNotFoundException($"{path}: file not found", path);
-        throw new InvalidDataException($"{path}: is {FileNode.Describe(kind)}, not a regular file");
+        throw new InvalidDataException($"{path}: is {FileNode.Describe(kind)}, not {what}");
     }
 
     /// <summary>The whole file, at most <paramref name="limit"/> bytes (reading stops there even if the file grows).</summary>
-    public static byte[] ReadAllBytes(string path, long limit = SmallFileLimit)
+    /// <param name="path">The file.</param>
+    /// <param name="limit">The most bytes it may hold.</param>
+    /// <param name="what">What the file should be, for the messages (see <see cref="RequireRegular"/>).</param>
+    public static byte[] ReadAllBytes(string path, long limit = SmallFileLimit, string what = "a regular file")
     {
-        RequireRegular(path);
+        RequireRegular(path, what);
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         if (fs.Length > limit) throw TooLarge(path, limit);
         using var ms = new MemoryStream((int)Math.Min(fs.Length, limit));
@@ -47,5 +52,5 @@ public static class InputFile
     }
 
     private static InvalidDataException TooLarge(string path, long limit) =>
-        new($"{path}: larger than {limit >> 20} MiB, too large for this kind of file");
+        new($"{path}: larger than {limit >> 20} MiB, the limit for this kind of file");
 }

@@ -1,3 +1,4 @@
+using FastVideo.Loading;
 using FastVideo.Media;
 using FastVideo.Models.Encoders.ClipVision;
 using FastVideo.Tensors;
@@ -70,37 +71,14 @@ public sealed class RgbImage
         }
     }
 
-    /// <summary>
-    /// The file's bytes, read with a bound: only a regular file is opened (a FIFO would block, a device never
-    /// end), and reading stops past <see cref="ImageLimits.MaxFileBytes"/> whatever the length said (a file may grow).
-    /// </summary>
+    /// <summary>The file's bytes (<see cref="InputFile"/>: only a regular file is opened, reading stops past
+    /// <see cref="ImageLimits.MaxFileBytes"/>); an empty file is an error.</summary>
     private static byte[] ReadBounded(string full)
     {
-        var kind = FileNode.Kind(full);
-        if (kind == FileNodeKind.Missing) throw new FileNotFoundException($"input image not found: {full}", full);
-        if (kind != FileNodeKind.Regular) throw new InvalidDataException($"{full}: is {FileNode.Describe(kind)}, not an image file");
-        const long cap = ImageLimits.MaxFileBytes;
-        InvalidDataException TooLarge() => new($"{full}: the file is larger than {cap >> 20} MiB, the limit for an input image");
-        using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-        if (stream.Length > cap) throw TooLarge();
-        var data = new byte[stream.Length];
-        int n = 0;
-        while (true)
-        {
-            if (n == data.Length)
-            {
-                int next = stream.ReadByte();  // the length was stale only if there is more
-                if (next < 0) break;
-                if (n >= cap) throw TooLarge();
-                Array.Resize(ref data, (int)Math.Min(cap, Math.Max(64 << 10, 2L * n)));
-                data[n++] = (byte)next;
-            }
-            int read = stream.Read(data, n, data.Length - n);
-            if (read == 0) break;
-            n += read;
-        }
-        if (n == 0) throw new InvalidDataException($"{full}: the file is empty (0 bytes), not an image");
-        return n == data.Length ? data : data[..n];
+        if (FileNode.Kind(full) == FileNodeKind.Missing) throw new FileNotFoundException($"input image not found: {full}", full);
+        var data = InputFile.ReadAllBytes(full, ImageLimits.MaxFileBytes, "an image file");
+        if (data.Length == 0) throw new InvalidDataException($"{full}: the file is empty (0 bytes), not an image");
+        return data;
     }
 
     /// <summary>Refuses a size over <see cref="ImageLimits"/> from the header alone: PNG's IHDR here, other formats by ImageMagick's ping (no pixels).</summary>
